@@ -1,0 +1,1 @@
+"""Small command-line commands that have no module of their own."""

@@ -1,0 +1,185 @@
+"""One look for every figure of the suite: palette, fonts, titles, alt text, saving."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg") if not os.environ.get("MPLBACKEND") else None  # headless by default
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS  # noqa: E402
+
+__all__ = [
+    "OKABE_ITO",
+    "SECTOR_GROUP_COLOURS",
+    "PLACE_COLOURS",
+    "DIVERGING",
+    "SEQUENTIAL",
+    "use_style",
+    "sector_colour",
+    "place_colour",
+    "new_figure",
+    "save_figure",
+    "show_figure",
+]
+
+#: Okabe and Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#999999",
+    "black": "#000000",
+}
+
+#: Every figure colours a sector group the same way.
+SECTOR_GROUP_COLOURS = {
+    "council": OKABE_ITO["blue"],
+    "health": OKABE_ITO["sky_blue"],
+    "public_other": OKABE_ITO["purple"],
+    "vcse": OKABE_ITO["orange"],
+    "funder": OKABE_ITO["green"],
+    "other": OKABE_ITO["grey"],
+}
+assert set(SECTOR_GROUP_COLOURS) == set(SECTOR_GROUPS)
+
+#: Places, in the order a study lists them, take these colours (distinct from sectors' use).
+PLACE_COLOURS = (OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["green"],
+                 OKABE_ITO["purple"], OKABE_ITO["orange"], OKABE_ITO["sky_blue"])
+
+#: Diverging colour map for change (blue = better, vermillion = worse); colour-blind safe.
+DIVERGING = "RdBu"
+#: Sequential colour map for levels such as trust (0 to 4).
+SEQUENTIAL = "cividis"
+
+_FIGURE_WIDTH = 8.0
+
+
+def use_style() -> None:
+    """Apply the suite's matplotlib and seaborn style (idempotent)."""
+    sns.set_theme(context="notebook", style="whitegrid", font="DejaVu Sans")
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 150,
+            "figure.figsize": (_FIGURE_WIDTH, 5.0),
+            "axes.titlesize": 13,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "axes.labelsize": 11,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "svg.fonttype": "none",  # text stays text in SVG: searchable, accessible
+            "svg.hashsalt": "coordination-in-place",  # stable SVG ids between runs
+        }
+    )
+
+
+def sector_colour(group: str) -> str:
+    """Colour of a sector group (see :data:`analysis.schema.SECTOR_GROUPS`)."""
+    return SECTOR_GROUP_COLOURS.get(group, OKABE_ITO["grey"])
+
+
+def sector_label(group: str) -> str:
+    """Plain-English label of a sector group."""
+    return SECTOR_GROUP_LABELS.get(group, str(group))
+
+
+def place_colour(index: int) -> str:
+    """Colour of the place at ``index`` in the study's place order."""
+    return PLACE_COLOURS[index % len(PLACE_COLOURS)]
+
+
+def new_figure(title: str, alt: str, *, nrows: int = 1, ncols: int = 1, figsize=None, **kwargs):
+    """Create a styled figure with its title and alt text attached.
+
+    The alt text travels with the figure (``fig.alt_text``) to :func:`save_figure` and
+    :func:`show_figure`. Returns ``(fig, axes)`` like :func:`matplotlib.pyplot.subplots`.
+    """
+    use_style()
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=14, fontweight="bold")
+    fig.alt_text = alt
+    fig.title_text = title
+    return fig, axes
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def figure_bytes(fig, fmt: str) -> bytes:
+    """Render ``fig`` to PNG or SVG bytes, with the title and alt text as metadata."""
+    buf = io.BytesIO()
+    title = getattr(fig, "title_text", "")
+    alt = getattr(fig, "alt_text", "")
+    if fmt == "png":
+        metadata = {"Title": title, "Description": alt, "Software": "coordination-in-place"}
+    else:
+        metadata = {"Title": title, "Description": alt, "Creator": "coordination-in-place", "Date": None}
+    fig.savefig(buf, format=fmt, bbox_inches="tight", metadata=metadata)
+    return buf.getvalue()
+
+
+def save_figure(fig, directory: str | os.PathLike | None, name: str, formats=("png", "svg")) -> list[Path]:
+    """Save ``fig`` as ``directory/name.png`` and ``.svg``, each written atomically.
+
+    ``directory`` empty or None saves nothing (the notebooks' default when run by hand).
+    Returns the paths written.
+    """
+    if not directory:
+        return []
+    written = []
+    for fmt in formats:
+        path = Path(directory) / f"{name}.{fmt}"
+        _atomic_write_bytes(path, figure_bytes(fig, fmt))
+        written.append(path)
+    return written
+
+
+def figure_html(fig, caption: str | None = None) -> str:
+    """The figure as an HTML ``<figure>``: embedded PNG, escaped alt text and caption."""
+    data = base64.b64encode(figure_bytes(fig, "png")).decode("ascii")
+    alt = html.escape(getattr(fig, "alt_text", "") or getattr(fig, "title_text", ""), quote=True)
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (
+        f'<figure class="cip-figure"><img src="data:image/png;base64,{data}" alt="{alt}" '
+        f'style="max-width:100%;height:auto">{cap}</figure>'
+    )
+
+
+def show_figure(fig, caption: str | None = None, *, directory=None, name: str | None = None):
+    """Display ``fig`` in the notebook with its alt text and caption, save it if asked, close it.
+
+    This is how every notebook shows a figure: the page gets an ``<img alt=...>`` inside a
+    ``<figure>`` with a plain-language caption, and ``directory/name.png|svg`` are written
+    when ``directory`` is set (the batch runner sets it).
+    """
+    from IPython.display import HTML, display
+
+    if directory and name:
+        save_figure(fig, directory, name)
+    display(HTML(figure_html(fig, caption)))
+    plt.close(fig)
