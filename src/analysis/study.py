@@ -1,0 +1,470 @@
+"""Load a study data package into validated, typed tables: `load_study(path) -> Study`."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from analysis.paths import resolve_study_path
+from analysis.schema import SECTOR_GROUP_OF, TABLES, TRUST_COLUMNS, VALUE_COLUMNS, Table
+from analysis.validation import (
+    Problems,
+    Source,
+    StudyValidationError,
+    check_across_tables,
+    check_table,
+    coerce_table,
+)
+
+__all__ = ["Study", "StudyValidationError", "load_study", "study_from_tables", "DEFAULT_SETTINGS"]
+
+DEFAULT_SETTINGS = {
+    "name": None,
+    "description": "",
+    "illustrative": False,
+    "tie_min_level": 2,
+    "disclosure_threshold": 5,
+    "nameable": [],
+    "postcode_districts": {},
+}
+
+#: Grants may carry these columns beyond the schema's: written by `coordination import-grants`.
+GRANT_EXTRA_COLUMNS = ("place_id", "Recipient Org:Postal Code")
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Study:
+    """A loaded, validated study: its settings and one typed DataFrame per table.
+
+    Build one with :func:`load_study` (from files) or :func:`study_from_tables` (in code).
+    """
+
+    path: Path | None
+    settings: dict
+    places: pd.DataFrame
+    phases: pd.DataFrame
+    organisations: pd.DataFrame
+    relationships: pd.DataFrame
+    boards: pd.DataFrame
+    themes: pd.DataFrame
+    evidence: pd.DataFrame
+    survey_items: pd.DataFrame
+    survey_responses: pd.DataFrame
+    grants: pd.DataFrame
+    fingerprint: str = ""
+    #: warnings found on load (same columns as StudyValidationError.problems)
+    warnings: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame())
+
+    # -- settings
+    @property
+    def name(self) -> str:
+        return self.settings.get("name") or self.slug
+
+    @property
+    def description(self) -> str:
+        return self.settings.get("description") or ""
+
+    @property
+    def illustrative(self) -> bool:
+        return bool(self.settings.get("illustrative"))
+
+    @property
+    def tie_min_level(self) -> int:
+        return int(self.settings.get("tie_min_level", 2))
+
+    @property
+    def disclosure_threshold(self) -> int:
+        return int(self.settings.get("disclosure_threshold", 5))
+
+    @property
+    def slug(self) -> str:
+        if self.path is None:
+            return str(self.settings.get("slug") or "study")
+        return self.path.stem if self.path.is_file() else self.path.name
+
+    # -- places and phases
+    @property
+    def place_ids(self) -> list[str]:
+        return [str(p) for p in self.places["place_id"]]
+
+    @property
+    def phase_ids(self) -> list[str]:
+        return [str(p) for p in self.phases["phase_id"]]
+
+    @property
+    def first_phase(self) -> str:
+        return self.phase_ids[0]
+
+    def previous_phase(self, phase_id: str) -> str | None:
+        """The phase before ``phase_id`` in time order, or None for the first."""
+        ids = self.phase_ids
+        if phase_id not in ids:
+            raise KeyError(f"phase {phase_id!r} is not in the study (phases: {', '.join(ids)})")
+        i = ids.index(phase_id)
+        return ids[i - 1] if i else None
+
+    def place_name(self, place_id: str) -> str:
+        row = self.places.loc[self.places["place_id"] == place_id, "name"]
+        if row.empty:
+            raise KeyError(f"place {place_id!r} is not in the study (places: {', '.join(self.place_ids)})")
+        return str(row.iloc[0])
+
+    def phase_label(self, phase_id: str) -> str:
+        row = self.phases.loc[self.phases["phase_id"] == phase_id, "label"]
+        if row.empty:
+            raise KeyError(f"phase {phase_id!r} is not in the study (phases: {', '.join(self.phase_ids)})")
+        return str(row.iloc[0])
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+        return getattr(self, name)
+
+    def replace(self, **changes) -> "Study":
+        """A copy with some tables (or settings) swapped; the fingerprint is kept."""
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{t} {len(getattr(self, t)):,}" for t in TABLES if t not in ("places", "phases"))
+        places = ", ".join(str(n) for n in self.places["name"])
+        phases = " -> ".join(self.phase_ids)
+        flag = " (illustrative)" if self.illustrative else ""
+        return (
+            f"<Study {self.name!r}{flag}\n"
+            f"  places: {places}\n"
+            f"  phases: {phases}\n"
+            f"  rows: {counts}\n"
+            f"  fingerprint: {self.fingerprint}>"
+        )
+
+
+# --------------------------------------------------------------------------- reading
+
+def _match_headers(raw: pd.DataFrame, table: Table, source: Source, problems: Problems) -> pd.DataFrame:
+    """Rename headers to the schema's names, matching case-insensitively and ignoring spaces."""
+    wanted = {c.lower(): c for c in table.column_names}
+    if table.name == "grants":
+        wanted.update({c.lower(): c for c in GRANT_EXTRA_COLUMNS})
+    rename, seen = {}, {}
+    for h in raw.columns:
+        key = str(h).replace("\ufeff", "").strip().lower()
+        if key in wanted:
+            name = wanted[key]
+            if name in seen:
+                problems.add(source, None, str(h), "", f"column appears twice (also as {seen[name]!r})")
+                continue
+            rename[h] = name
+            seen[name] = str(h).strip()
+            source.headers[name] = str(h).replace("\ufeff", "").strip()
+        elif key and not key.startswith("unnamed:"):
+            problems.warn(source, None, str(h).strip(), "", f"column not in the {table.name} table of the study data package: ignored")
+    missing = [c for c in table.required_columns if c not in seen]
+    for c in missing:
+        problems.add(source, None, c, "", "required column is missing")
+    keep = [h for h in raw.columns if h in rename]
+    out = raw[keep].rename(columns=rename)
+    return out
+
+
+def _blank_to_na(raw: pd.DataFrame) -> pd.DataFrame:
+    def clean(v):
+        if v is None:
+            return pd.NA
+        if isinstance(v, str):
+            s = v.strip()
+            return pd.NA if s == "" else s
+        if isinstance(v, float) and np.isnan(v):
+            return pd.NA
+        return v
+
+    return raw.map(clean).astype(object)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    # utf-8-sig drops a byte-order mark when there is one and reads plain UTF-8 otherwise
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def _find_csv(folder: Path, table: str) -> Path | None:
+    for p in sorted(folder.glob("*.csv")):
+        if p.stem.strip().lower() == table:
+            return p
+    return None
+
+
+def _read_sources(path: Path, problems: Problems) -> tuple[dict, dict, list[Path]]:
+    """Raw tables (values as read, blanks as NA) and where each came from."""
+    raws: dict[str, pd.DataFrame] = {}
+    sources: dict[str, Source] = {}
+    files: list[Path] = []
+    folder = path if path.is_dir() else path.parent
+    xlsx = path if path.is_file() else (folder / "study.xlsx")
+    if xlsx.is_file():
+        files.append(xlsx)
+        try:
+            sheets = pd.read_excel(xlsx, sheet_name=None, dtype=object, header=0, engine="openpyxl")
+        except Exception as exc:  # a damaged workbook is a data problem, not a crash
+            problems.add(Source(xlsx.name), None, "", "", f"cannot read the workbook: {exc}")
+            sheets = {}
+        for sheet, raw in sheets.items():
+            name = str(sheet).strip().lower()
+            if name in TABLES:
+                raws[name] = raw
+                sources[name] = Source(xlsx.name, sheet=str(sheet), rows=np.arange(len(raw)) + 2)
+    for name in TABLES:
+        csv = _find_csv(folder, name)
+        if csv is None:
+            continue
+        if name in raws:
+            problems.add(Source(csv.name), None, "", "", f"table {name} is given twice: in {xlsx.name} and as {csv.name}")
+            continue
+        files.append(csv)
+        raws[name] = _read_csv(csv)
+        sources[name] = Source(csv.name, rows=np.arange(len(raws[name])) + 2)
+    imports = folder / "imports"
+    if imports.is_dir():
+        for csv in sorted(imports.glob("*.csv")):
+            name = csv.stem.split("-", 1)[0].strip().lower()
+            if name not in TABLES:
+                problems.warn(Source(f"imports/{csv.name}"), None, "", "",
+                              "imported file name does not start with a table name and '-': ignored")
+                continue
+            files.append(csv)
+            raw = _read_csv(csv)
+            label = f"imports/{csv.name}"
+            if name in raws:
+                _append_source(raws, sources, name, raw, label)
+            else:
+                raws[name] = raw
+                sources[name] = Source(label, rows=np.arange(len(raw)) + 2)
+    return raws, sources, files
+
+
+def _append_source(raws, sources, name, raw, label):
+    """Stack an imported file under a table, remembering each row's own file and row number."""
+    base = raws[name]
+    src = sources[name]
+    canon = {str(c).replace("\ufeff", "").strip().lower(): c for c in base.columns}
+    raw = raw.rename(columns=lambda c: canon.get(str(c).replace("\ufeff", "").strip().lower(), c))
+    n0 = len(base)
+    combined = pd.concat([base, raw], ignore_index=True)
+    files = getattr(src, "files", None) or [(src.file, src.sheet, 0, n0, src.rows)]
+    files.append((label, "", n0, n0 + len(raw), np.arange(len(raw)) + 2))
+    raws[name] = combined
+    sources[name] = _MultiSource(files)
+
+
+class _MultiSource(Source):
+    """A table assembled from several files: each row reports its own file and row."""
+
+    def __init__(self, files):
+        super().__init__(file=files[0][0], sheet=files[0][1])
+        self.files = files
+
+    def _part(self, index):
+        for part in self.files:
+            if part[2] <= index < part[3]:
+                return part
+        return self.files[0]
+
+    def row_of(self, index):
+        part = self._part(int(index))
+        return int(part[4][int(index) - part[2]])
+
+    def file_of(self, index):
+        return self._part(int(index))[0]
+
+
+def _read_settings(path: Path, problems: Problems) -> dict:
+    folder = path if path.is_dir() else path.parent
+    settings = dict(DEFAULT_SETTINGS)
+    yml = folder / "study.yml"
+    if not yml.is_file():
+        problems.add(Source("study.yml"), None, "", "", "study.yml is missing: it names the study and holds its settings")
+        return settings
+    try:
+        loaded = yaml.safe_load(yml.read_text(encoding="utf-8-sig")) or {}
+    except yaml.YAMLError as exc:
+        problems.add(Source("study.yml"), None, "", "", f"not valid YAML: {exc}")
+        return settings
+    if not isinstance(loaded, dict):
+        problems.add(Source("study.yml"), None, "", "", "must be a mapping of settings (name: ..., illustrative: ...)")
+        return settings
+    settings.update(loaded)
+    _check_settings(settings, problems)
+    return settings
+
+
+def _check_settings(settings: dict, problems: Problems) -> None:
+    s = Source("study.yml")
+    if not settings.get("name"):
+        problems.add(s, None, "name", "", "the study needs a name")
+    if not isinstance(settings.get("illustrative"), bool):
+        problems.add(s, None, "illustrative", settings.get("illustrative"), "must be true or false")
+    level = settings.get("tie_min_level")
+    if not (isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 4):
+        problems.add(s, None, "tie_min_level", level, "must be a whole number from 1 to 4")
+    k = settings.get("disclosure_threshold")
+    if not (isinstance(k, int) and not isinstance(k, bool) and k >= 1):
+        problems.add(s, None, "disclosure_threshold", k, "must be a whole number of at least 1")
+    if not isinstance(settings.get("nameable") or [], list):
+        problems.add(s, None, "nameable", settings.get("nameable"), "must be a list of org_ids")
+    if not isinstance(settings.get("postcode_districts") or {}, dict):
+        problems.add(s, None, "postcode_districts", "", "must map place_id to a list of postcode districts")
+
+
+# --------------------------------------------------------------------------- building
+
+def _build(raws: dict, sources: dict, settings: dict, problems: Problems, path, fingerprint: str) -> Study:
+    tables: dict[str, pd.DataFrame] = {}
+    for name, table in TABLES.items():
+        if name not in raws:
+            if table.required:
+                problems.add(Source(f"{name}.csv"), None, "", "", f"the {name} table is required and missing")
+            raw = pd.DataFrame(columns=table.column_names)
+            source = Source(f"{name}.csv")
+        else:
+            source = sources[name]
+            raw = _match_headers(_blank_to_na(raws[name].copy()), table, source, problems)
+            raw = raw.dropna(how="all")  # fully blank spreadsheet rows are not data
+            raw.index = raw.index  # keep original positions for row numbers
+        typed = coerce_table(table, raw, source, problems)
+        check_table(table, typed, raw, source, problems)
+        tables[name] = typed
+        sources[name] = source
+    check_across_tables(tables, sources, problems)
+    frame = problems.frame()
+    if problems.has_errors:
+        raise StudyValidationError(frame, path)
+    for name, table in TABLES.items():
+        tables[name] = _finish_types(table, tables[name])
+    tables = _derive(tables)
+    return Study(path=path, settings=settings, fingerprint=fingerprint, warnings=frame, **tables)
+
+
+def _finish_types(table: Table, df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reset_index(drop=True)
+    for col in table.columns:
+        if col.kind == "enum":
+            df[col.name] = pd.Categorical(df[col.name].astype("object").where(df[col.name].notna(), None),
+                                          categories=list(col.values), ordered=True)
+    return df
+
+
+def _derive(tables: dict) -> dict:
+    orgs = tables["organisations"]
+    orgs["sector_group"] = orgs["sector"].map(lambda s: SECTOR_GROUP_OF.get(s) if isinstance(s, str) else None).astype("string")
+    tables["phases"] = tables["phases"].sort_values("start_date", kind="stable").reset_index(drop=True)
+    rel = tables["relationships"]
+    rel["trust"] = rel[list(TRUST_COLUMNS)].astype("float64").mean(axis=1, skipna=True)
+    rel["value"] = rel[list(VALUE_COLUMNS)].astype("float64").mean(axis=1, skipna=True)
+    tables["grants"] = _attribute_grants(tables["grants"], orgs, tables["places"], tables["phases"])
+    return tables
+
+
+def _attribute_grants(grants, orgs, places, phases) -> pd.DataFrame:
+    """Place through the recipient's org_id, else the beneficiary code; phase through the award date."""
+    g = grants.copy()
+    place_of_org = orgs.set_index("org_id")["place_id"]
+    place_of_code = places.dropna(subset=["ons_code"]).set_index("ons_code")["place_id"]
+    by_org = g["Recipient Org:Identifier"].map(place_of_org)
+    by_code = g["Beneficiary Location:Geographic Code"].map(place_of_code)
+    explicit = g["place_id"] if "place_id" in g.columns else pd.Series(pd.NA, index=g.index)
+    explicit = explicit.where(explicit.isin(set(places["place_id"])))
+    g["place_id"] = explicit.fillna(by_org).fillna(by_code).astype("string")
+    phase = pd.Series(pd.NA, index=g.index, dtype="string")
+    for rec in phases.itertuples(index=False):
+        inside = (g["Award Date"] >= rec.start_date) & (g["Award Date"] <= rec.end_date)
+        phase[inside.fillna(False)] = rec.phase_id
+    g["phase_id"] = phase
+    g["days_to_award"] = (g["Award Date"] - g["Application Date"]).dt.days.astype("float64")
+    return g
+
+
+def _fingerprint(folder: Path, files: list[Path]) -> str:
+    h = hashlib.sha256()
+    yml = folder / "study.yml"
+    for p in sorted({*files, *([yml] if yml.is_file() else [])}):
+        h.update(str(p.relative_to(folder)).encode())
+        h.update(b"\0")
+        h.update(p.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:12]
+
+
+def load_study(path: str | os.PathLike = "data/example") -> Study:
+    """Load and validate a study: a folder of CSVs (or one ``study.xlsx``) plus ``study.yml``.
+
+    Every rule of the study data package is checked and every problem reported at once.
+    Files are only read: loading never writes into the study folder.
+
+    Parameters
+    ----------
+    path : str or path
+        The study folder, its ``study.xlsx``, or a study name under ``data/``.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    StudyValidationError
+        When any rule is broken; ``.problems`` is a DataFrame of them all.
+    FileNotFoundError
+        When there is no such study.
+
+    Examples
+    --------
+    >>> study = load_study("data/example")
+    >>> study.phase_ids
+    ['baseline', 'emergency', 'interim', 'final']
+    """
+    path = resolve_study_path(path)
+    folder = path if path.is_dir() else path.parent
+    problems = Problems()
+    settings = _read_settings(path, problems)
+    raws, sources, files = _read_sources(path, problems)
+    study = _build(raws, sources, settings, problems, path, _fingerprint(folder, files))
+    return study
+
+
+def study_from_tables(tables: dict[str, pd.DataFrame], settings: dict | None = None, name: str = "test") -> Study:
+    """Build a Study from DataFrames in memory, with the same typing and checks as files get.
+
+    Values may be strings as a CSV holds them or Python values; each table is reported as
+    ``<table> (in memory)`` in problems.
+
+    Examples
+    --------
+    >>> s = study_from_tables({
+    ...     "places": pd.DataFrame({"place_id": ["a"], "name": ["A"]}),
+    ...     "phases": pd.DataFrame({"phase_id": ["p1"], "label": ["One"],
+    ...                             "start_date": ["2020-01-01"], "end_date": ["2020-06-30"]}),
+    ...     "organisations": pd.DataFrame({"org_id": ["o1"], "name": ["Org"], "place_id": ["a"],
+    ...                                    "sector": ["vcse"]}),
+    ... })
+    >>> s.organisations["sector_group"].tolist()
+    ['vcse']
+    """
+    problems = Problems()
+    full = dict(DEFAULT_SETTINGS, name=name, slug=name)
+    full.update(settings or {})
+    _check_settings(full, problems)
+    raws, sources = {}, {}
+    for tname, df in tables.items():
+        if tname not in TABLES:
+            raise KeyError(f"no table {tname!r}; tables are {', '.join(TABLES)}")
+        raws[tname] = df.reset_index(drop=True).astype(object)
+        sources[tname] = Source(f"{tname} (in memory)", rows=np.arange(len(df)) + 2)
+    h = hashlib.sha256()
+    for tname in sorted(raws):
+        h.update(tname.encode())
+        h.update(raws[tname].to_csv(index=False).encode())
+    return _build(raws, sources, full, problems, None, h.hexdigest()[:12])

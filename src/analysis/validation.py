@@ -1,0 +1,413 @@
+"""Checks of the study data package: every problem at once, each named by file, row and column."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.schema import TABLES, TRUST_COLUMNS, VALUE_COLUMNS, Column, Table
+
+__all__ = [
+    "PROBLEM_COLUMNS",
+    "Problems",
+    "StudyValidationError",
+    "Source",
+    "parse_dates",
+    "coerce_table",
+    "check_table",
+    "check_across_tables",
+]
+
+PROBLEM_COLUMNS = ["severity", "file", "sheet", "row", "column", "value", "problem"]
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+ONS_PATTERN = r"^[EWSNK]\d{8}$"
+
+#: Excel's 1900 date system: serial 1 is 1900-01-01; 1899-12-30 as day 0 absorbs Excel's
+#: fictitious 29 February 1900, so every serial from 61 on maps to the right day.
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+EXCEL_SERIAL_RANGE = (1, 2958465)  # 1900-01-01 .. 9999-12-31
+
+
+class StudyValidationError(ValueError):
+    """The study's data break the rules of the data package; ``problems`` lists them all.
+
+    ``problems`` is a DataFrame with columns severity, file, sheet, row (as a spreadsheet
+    shows it: the header is row 1), column, value and problem (a plain-English reason).
+    """
+
+    def __init__(self, problems: pd.DataFrame, study_path=None):
+        self.problems = problems
+        self.study_path = study_path
+        errors = problems[problems["severity"] == "error"]
+        lines = [f"{len(errors)} problem(s) in the study data{f' at {study_path}' if study_path else ''}:"]
+        for rec in errors.head(20).itertuples(index=False):
+            lines.append("  " + format_problem(rec))
+        if len(errors) > 20:
+            lines.append(f"  ... and {len(errors) - 20} more (see .problems)")
+        super().__init__("\n".join(lines))
+
+
+def format_problem(rec) -> str:
+    """One problem as `file [sheet], row R, column C, value 'V': reason`."""
+    where = str(rec.file)
+    if rec.sheet:
+        where += f" [sheet {rec.sheet}]"
+    if rec.row is not None and not pd.isna(rec.row):
+        where += f", row {int(rec.row)}"
+    if rec.column:
+        where += f", column {rec.column}"
+    if rec.value is not None and str(rec.value) != "":
+        where += f", value {str(rec.value)!r}"
+    return f"{where}: {rec.problem}"
+
+
+@dataclass
+class Source:
+    """Where a table's rows came from, so problems can name file, sheet and spreadsheet row."""
+
+    file: str
+    sheet: str = ""
+    #: spreadsheet row number of each DataFrame row (header = row 1, so first data row = 2)
+    rows: np.ndarray | None = None
+    #: column name in the schema -> header as the researcher wrote it
+    headers: dict = field(default_factory=dict)
+
+    def file_of(self, index) -> str:
+        return self.file
+
+    def row_of(self, index: int):
+        if self.rows is None:
+            return int(index) + 2
+        return int(self.rows[index])
+
+
+class Problems:
+    """Collects problems as they are found; becomes a DataFrame or an exception at the end."""
+
+    def __init__(self):
+        self._items: list[dict] = []
+
+    def add(self, source: Source | None, index, column, value, problem, severity="error"):
+        self._items.append(
+            {
+                "severity": severity,
+                "file": (source.file_of(index) if index is not None else source.file) if source else "study.yml",
+                "sheet": source.sheet if source else "",
+                "row": source.row_of(index) if (source is not None and index is not None) else None,
+                "column": (source.headers.get(column, column) if source else column) or "",
+                "value": "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value),
+                "problem": problem,
+            }
+        )
+
+    def warn(self, source, index, column, value, problem):
+        self.add(source, index, column, value, problem, severity="warning")
+
+    def __len__(self):
+        return len(self._items)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p["severity"] == "error" for p in self._items)
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self._items, columns=PROBLEM_COLUMNS)
+        df["row"] = df["row"].astype("Int64")
+        return df
+
+
+# --------------------------------------------------------------------------- coercion
+
+_ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})( \d{1,2}:\d{2}(:\d{2})?)?$")
+_TWO_DIGIT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}( .*)?$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse dates as researchers write them; return ``(dates, reasons)``.
+
+    The rule: a date is accepted as ISO ``yyyy-mm-dd`` (a time may follow), as
+    ``dd/mm/yyyy`` (the UK order researchers type, a time may follow), as an Excel date
+    cell, or as an Excel serial number (days since 1899-12-30). Anything else is rejected
+    with a reason: two-digit years are ambiguous (20 could be 1920 or 2020), as is a
+    ``mm/dd/yyyy`` date whose month is over 12. Times are dropped: a study's dates are days.
+
+    ``reasons`` holds a plain-English reason where a value was rejected, else <NA>.
+
+    Examples
+    --------
+    >>> d, r = parse_dates(pd.Series(["2020-03-23", "23/03/2020", "43913", "03/23/2020", "1/2/20"]))
+    >>> [str(x.date()) if not pd.isna(x) else None for x in d]
+    ['2020-03-23', '2020-03-23', '2020-03-23', None, None]
+    >>> r.iloc[3]
+    'month 23 does not exist: this looks like a US-style mm/dd/yyyy date; write dd/mm/yyyy or yyyy-mm-dd'
+    """
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    reasons = pd.Series(pd.NA, index=values.index, dtype="object")
+    present = values.notna()
+    if not present.any():
+        return out, reasons
+    is_ts = values[present].map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
+    ts_idx = is_ts[is_ts].index
+    if len(ts_idx):
+        out.loc[ts_idx] = pd.to_datetime(values.loc[ts_idx].map(pd.Timestamp)).dt.normalize()
+    rest = values[present].drop(ts_idx)
+    is_num = rest.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+    text = rest[~is_num].astype(str).str.strip()
+    nums = pd.to_numeric(rest[is_num], errors="coerce")
+    # digit strings in a CSV are Excel serials too (a date column exported as numbers)
+    numeric_text = text[text.str.match(_NUMBER)]
+    nums = pd.concat([nums, pd.to_numeric(numeric_text)])
+    text = text.drop(numeric_text.index)
+    if len(nums):
+        ok = nums.between(*EXCEL_SERIAL_RANGE)
+        good = nums[ok]
+        out.loc[good.index] = (EXCEL_EPOCH + pd.to_timedelta(np.floor(good.to_numpy(float)), unit="D"))
+        reasons.loc[nums[~ok].index] = "a number that is not an Excel date serial (1 to 2958465)"
+    iso = text[text.str.match(_ISO)]
+    if len(iso):
+        parsed = pd.to_datetime(iso.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        out.loc[iso.index] = parsed
+        reasons.loc[parsed[parsed.isna()].index] = "not a real calendar date"
+    uk = text[text.str.match(_UK)]
+    if len(uk):
+        parts = uk.str.extract(_UK)
+        day, month, year = parts[0].astype(int), parts[1].astype(int), parts[2].astype(int)
+        us_like = (month > 12) & (day <= 12)
+        reasons.loc[uk[us_like].index] = [
+            f"month {m} does not exist: this looks like a US-style mm/dd/yyyy date; write dd/mm/yyyy or yyyy-mm-dd"
+            for m in month[us_like]
+        ]
+        rest_uk = uk[~us_like]
+        parsed = pd.to_datetime(
+            pd.DataFrame({"year": year[~us_like], "month": month[~us_like], "day": day[~us_like]}), errors="coerce"
+        )
+        out.loc[rest_uk.index] = parsed
+        reasons.loc[parsed[parsed.isna()].index] = "not a real calendar date"
+    other = text.drop(iso.index).drop(uk.index)
+    two = other.str.match(_TWO_DIGIT_YEAR)
+    reasons.loc[other[two].index] = "ambiguous date: a two-digit year; write dd/mm/yyyy or yyyy-mm-dd"
+    reasons.loc[other[~two].index] = "not a date in an accepted form (yyyy-mm-dd, dd/mm/yyyy, or an Excel date)"
+    return out.dt.normalize(), reasons
+
+
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+
+def _coerce_column(col: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Convert one raw column to its type; return ``(typed, reasons)`` with reasons where it failed."""
+    reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
+    present = raw.notna()
+    if col.kind == "date":
+        return parse_dates(raw)
+    if col.kind in ("int", "float"):
+        text = raw[present].map(lambda v: str(v).strip())
+        if col.kind == "float":  # amounts as publishers write them: 1,250.00 or £1,250
+            text = text.str.replace(r"^£\s*", "", regex=True).str.replace(",", "", regex=False)
+        nums = pd.to_numeric(text, errors="coerce")
+        reasons.loc[nums[nums.isna()].index] = "not a number"
+        if col.kind == "int":
+            frac = nums.notna() & (nums != np.floor(nums.fillna(0)))
+            reasons.loc[nums[frac].index] = "not a whole number"
+            nums[frac] = np.nan
+            typed = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+            good = nums.dropna()
+            typed.loc[good.index] = good.astype("int64")
+            return typed, reasons
+        typed = pd.Series(np.nan, index=raw.index, dtype="float64")
+        typed.loc[nums.index] = nums
+        return typed, reasons
+    if col.kind == "bool":
+        text = raw[present].map(lambda v: str(v).strip().lower())
+        typed = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+        typed.loc[text[text.isin(_TRUE)].index] = True
+        typed.loc[text[text.isin(_FALSE)].index] = False
+        reasons.loc[text[~text.isin(_TRUE | _FALSE)].index] = "not true or false"
+        return typed, reasons
+    # identifiers, slugs, enums and text: strings, exactly as written (trimmed)
+    typed = raw.map(_as_text, na_action="ignore").astype("string")
+    return typed, reasons
+
+
+def _as_text(v) -> str:
+    if isinstance(v, float) and v.is_integer():  # an Excel number cell holding an identifier
+        return str(int(v))
+    return str(v).strip()
+
+
+def coerce_table(table: Table, raw: pd.DataFrame, source: Source, problems: Problems) -> pd.DataFrame:
+    """Type every column of ``raw`` (values as read, blanks as NA); report what does not convert."""
+    typed = {}
+    for col in table.columns:
+        if col.name not in raw.columns:
+            typed[col.name] = _empty(col, len(raw), raw.index)
+            continue
+        values, reasons = _coerce_column(col, raw[col.name])
+        for idx, reason in reasons.dropna().items():
+            problems.add(source, idx, col.name, raw.at[idx, col.name], reason)
+        typed[col.name] = values
+    out = pd.DataFrame(typed, index=raw.index)
+    extras = [c for c in raw.columns if c not in out.columns]
+    for c in extras:
+        out[c] = raw[c].map(_as_text, na_action="ignore").astype("string")
+    return out
+
+
+def _empty(col: Column, n: int, index) -> pd.Series:
+    dtype = {"date": "datetime64[ns]", "int": "Int64", "float": "float64", "bool": "boolean"}.get(col.kind, "string")
+    return pd.Series(pd.array([None] * n, dtype=dtype) if dtype != "datetime64[ns]" else pd.NaT, index=index, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- single-table checks
+
+def _reason(check: str, col: Column) -> str:
+    if check == "not_nullable":
+        return "required value is blank"
+    if check == "field_uniqueness":
+        return f"{col.name} must be unique, and this value appears more than once"
+    if check.startswith("isin"):
+        return f"not one of the allowed values: {', '.join(map(str, col.values))}"
+    if check.startswith("in_range") or check.startswith("greater_than_or_equal_to") or check.startswith("less_than"):
+        lo = "" if col.min is None else f"{col.min:g}"
+        hi = "" if col.max is None else f"{col.max:g}"
+        return f"out of range: must be between {lo} and {hi}" if lo and hi else f"must be at least {lo}" if lo else f"must be at most {hi}"
+    if check.startswith("str_matches") and col.kind == "slug":
+        return "not a valid identifier: use lower-case letters, digits, '-' or '_' (for example 'coventry')"
+    if check.startswith("str_matches") and col.name == "ons_code":
+        return "not an ONS GSS code: a letter and eight digits, such as E08000026"
+    return check
+
+
+def pandera_schema(table: Table) -> pa.DataFrameSchema:
+    """The pandera schema of a table: required values, allowed values, ranges, uniqueness."""
+    columns = {}
+    for col in table.columns:
+        checks = []
+        if col.kind == "enum":
+            checks.append(pa.Check.isin(list(col.values)))
+        if col.kind in ("int", "float") and (col.min is not None or col.max is not None):
+            if col.min is not None and col.max is not None:
+                checks.append(pa.Check.in_range(col.min, col.max))
+            elif col.min is not None:
+                checks.append(pa.Check.ge(col.min))
+            else:
+                checks.append(pa.Check.le(col.max))
+        if col.kind == "slug":
+            checks.append(pa.Check.str_matches(SLUG_PATTERN))
+        if col.name == "ons_code":
+            checks.append(pa.Check.str_matches(ONS_PATTERN))
+        columns[col.name] = pa.Column(nullable=not col.required, unique=col.unique, checks=checks, coerce=False)
+    return pa.DataFrameSchema(columns, strict=False)
+
+
+def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: Source, problems: Problems) -> None:
+    """Run the table's pandera schema lazily and turn its failure cases into problems."""
+    failed_coercion = {(p["file"], p["row"], p["column"]) for p in problems._items}
+    try:
+        pandera_schema(table).validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["index"].notna() & fc["column"].notna()]
+        for rec in fc.itertuples(index=False):
+            col = table.column(rec.column)
+            idx = rec.index
+            if (source.file_of(idx), source.row_of(idx), source.headers.get(col.name, col.name)) in failed_coercion:
+                continue  # already reported as unreadable
+            value = raw.at[idx, col.name] if col.name in raw.columns else None
+            problems.add(source, idx, col.name, value, _reason(str(rec.check), col))
+    if table.key and len(table.key) > 1:
+        key = list(table.key)
+        complete = df[key].notna().all(axis=1)
+        dup = df[complete].duplicated(key, keep="first")
+        first_rows = df[complete].reset_index().groupby(key, observed=True)["index"].first()
+        for idx in dup[dup].index:
+            first = first_rows.loc[tuple(df.loc[idx, key])]
+            what = {"relationships": "duplicate rating: this organisation already rated this partner in this phase",
+                    "survey_responses": "duplicate answer: this respondent already answered this item in this phase",
+                    "boards": "duplicate seat: this organisation is already on this board in this phase"}.get(table.name, "duplicate row")
+            problems.add(source, idx, key[-1], df.at[idx, key[-1]], f"{what} (row {source.row_of(first)})")
+
+
+# --------------------------------------------------------------------------- checks across tables
+
+def _foreign_key(problems, tables, sources, child, col, parent, parent_col, label):
+    if child not in tables or parent not in tables:
+        return
+    df = tables[child]
+    known = set(tables[parent][parent_col].dropna())
+    bad = df[col].notna() & ~df[col].isin(known)
+    for idx in df.index[bad]:
+        problems.add(sources[child], idx, col, df.at[idx, col], f"unknown {label}: not in {sources[parent].file}")
+
+
+def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Source], problems: Problems) -> None:
+    """Checks that need more than one table: unknown identifiers, self-ratings, overlaps, ..."""
+    fk = [
+        ("organisations", "place_id", "places", "place_id", "place"),
+        ("relationships", "phase_id", "phases", "phase_id", "phase"),
+        ("relationships", "org_id", "organisations", "org_id", "organisation"),
+        ("relationships", "partner_id", "organisations", "org_id", "organisation"),
+        ("boards", "phase_id", "phases", "phase_id", "phase"),
+        ("boards", "place_id", "places", "place_id", "place"),
+        ("boards", "org_id", "organisations", "org_id", "organisation"),
+        ("evidence", "place_id", "places", "place_id", "place"),
+        ("evidence", "phase_id", "phases", "phase_id", "phase"),
+        ("evidence", "theme_id", "themes", "theme_id", "theme"),
+        ("survey_items", "theme_id", "themes", "theme_id", "theme"),
+        ("survey_responses", "phase_id", "phases", "phase_id", "phase"),
+        ("survey_responses", "org_id", "organisations", "org_id", "organisation"),
+        ("survey_responses", "item_id", "survey_items", "item_id", "survey item"),
+    ]
+    for child, col, parent, parent_col, label in fk:
+        if len(tables.get(child, ())):
+            _foreign_key(problems, tables, sources, child, col, parent, parent_col, label)
+
+    phases = tables["phases"]
+    src = sources["phases"]
+    for idx in phases.index[(phases["end_date"] < phases["start_date"])]:
+        problems.add(src, idx, "end_date", phases.at[idx, "end_date"].date(), "ends before it starts")
+    ordered = phases.dropna(subset=["start_date", "end_date"]).sort_values("start_date")
+    for (i_prev, prev), (i_next, nxt) in zip(ordered.iloc[:-1].iterrows(), ordered.iloc[1:].iterrows()):
+        if nxt["start_date"] <= prev["end_date"]:
+            problems.add(src, i_next, "start_date", nxt["start_date"].date(),
+                         f"phase window overlaps phase {prev['phase_id']!r} (row {src.row_of(i_prev)}), which ends {prev['end_date'].date()}")
+
+    rel = tables.get("relationships")
+    if rel is not None and len(rel):
+        s = sources["relationships"]
+        for idx in rel.index[rel["org_id"].notna() & (rel["org_id"] == rel["partner_id"]).fillna(False)]:
+            problems.add(s, idx, "partner_id", rel.at[idx, "partner_id"], "an organisation cannot rate itself")
+        ratings = list(TRUST_COLUMNS + VALUE_COLUMNS)
+        zero = (rel["level"] == 0).fillna(False)
+        for c in ratings:
+            for idx in rel.index[zero & rel[c].notna()]:
+                kind = "trust" if c in TRUST_COLUMNS else "value"
+                problems.add(s, idx, c, rel.at[idx, c], f"{kind} rating given with level 0 (no relationship): leave it blank or raise the level")
+        place_of = tables["organisations"].drop_duplicates("org_id").set_index("org_id")["place_id"]
+        a = rel["org_id"].map(place_of)
+        b = rel["partner_id"].map(place_of)
+        other = a.notna() & b.notna() & (a != b)
+        for idx in rel.index[other.fillna(False)]:
+            problems.add(s, idx, "partner_id", rel.at[idx, "partner_id"],
+                         f"partner is in another place ({b[idx]}) than the respondent ({a[idx]}): ratings stay within a place")
+
+    grants = tables.get("grants")
+    if grants is not None and len(grants):
+        s = sources["grants"]
+        cur = grants["Currency"].str.upper()
+        for idx in grants.index[cur.notna() & (cur != "GBP")]:
+            problems.warn(s, idx, "Currency", grants.at[idx, "Currency"],
+                          "not in GBP: this grant is left out of sums and medians of amounts")
+        for idx in grants.index[(grants["Amount Awarded"] <= 0).fillna(False)]:
+            problems.add(s, idx, "Amount Awarded", grants.at[idx, "Amount Awarded"], "amount must be more than zero")
+        late = (grants["Application Date"] > grants["Award Date"]).fillna(False)
+        for idx in grants.index[late]:
+            problems.add(s, idx, "Application Date", grants.at[idx, "Application Date"].date(),
+                         f"application date is after the award date ({grants.at[idx, 'Award Date'].date()})")
