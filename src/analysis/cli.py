@@ -20,7 +20,8 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only the ``selected`` subcommand's module is imported (fast start)."""
     from analysis import __version__
 
     parser = argparse.ArgumentParser(
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
+        if name != selected:
+            continue
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:  # a command whose module is not built yet
@@ -38,15 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             p.set_defaults(_missing=module_name)
             continue
-        add = getattr(module, f"add_arguments_{name.replace('-', '_')}", None) or module.add_arguments
-        run = getattr(module, f"command_{name.replace('-', '_')}", None) or module.command
+        suffix = name.replace("-", "_")
+        add = getattr(module, f"add_arguments_{suffix}", None) or module.add_arguments
+        run = getattr(module, f"command_{suffix}", None) or module.command
         add(p)
         p.set_defaults(_command=run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    selected = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(selected if selected in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.subcommand is None:
         parser.print_help()
