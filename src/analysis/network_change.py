@@ -1,0 +1,462 @@
+"""Change in a place's trust network between two phases: ties, trust, QAP, density."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from analysis.networks import _float, _p_values, network_summary
+
+__all__ = [
+    "ties_formed",
+    "ties_kept",
+    "ties_lost",
+    "jaccard",
+    "trust_change_on_kept_ties",
+    "qap_correlation",
+    "QAPResult",
+    "density_change_bootstrap",
+    "PhaseComparison",
+    "compare_phases",
+    "describe_change",
+]
+
+
+def _ties(G) -> set:
+    if G.is_directed():
+        return set(G.edges())
+    return {frozenset(e) for e in G.edges()}
+
+
+def ties_formed(before, after) -> set:
+    """Ties present in ``after`` but not in ``before``.
+
+    Examples
+    --------
+    >>> sorted(ties_formed(nx.DiGraph([(1, 2)]), nx.DiGraph([(1, 2), (2, 3)])))
+    [(2, 3)]
+    """
+    return _ties(after) - _ties(before)
+
+
+def ties_kept(before, after) -> set:
+    """Ties present in both networks.
+
+    Examples
+    --------
+    >>> sorted(ties_kept(nx.DiGraph([(1, 2), (3, 1)]), nx.DiGraph([(1, 2), (2, 3)])))
+    [(1, 2)]
+    """
+    return _ties(after) & _ties(before)
+
+
+def ties_lost(before, after) -> set:
+    """Ties present in ``before`` but not in ``after``.
+
+    Examples
+    --------
+    >>> sorted(ties_lost(nx.DiGraph([(1, 2), (3, 1)]), nx.DiGraph([(1, 2), (2, 3)])))
+    [(3, 1)]
+    """
+    return _ties(before) - _ties(after)
+
+
+def jaccard(before, after) -> float:
+    """Jaccard overlap of two networks' ties: kept / (kept + formed + lost).
+
+    1 means the same ties, 0 none in common; NaN when neither has a tie.
+
+    Examples
+    --------
+    >>> jaccard(nx.DiGraph([(1, 2), (3, 1)]), nx.DiGraph([(1, 2), (2, 3)]))
+    0.3333333333333333
+
+    References
+    ----------
+    Jaccard, P. (1912). The distribution of the flora in the alpine zone. New Phytologist
+    11(2): 37-50.
+    """
+    a, b = _ties(before), _ties(after)
+    union = a | b
+    return len(a & b) / len(union) if union else float("nan")
+
+
+def trust_change_on_kept_ties(before, after, attr: str = "trust") -> dict:
+    """Paired change in a tie rating (default trust) on the ties kept between two phases.
+
+    Ties kept with the rating given in both phases are paired; the Wilcoxon signed-rank
+    test asks whether the changes centre on zero. With fewer than two pairs the p-value
+    is NaN (no test); when every pair is unchanged it is 1.
+
+    Returns
+    -------
+    dict
+        ``n`` (pairs), ``mean_before``, ``mean_after``, ``mean_change``, ``rose``,
+        ``fell``, ``unchanged`` (counts of ties), ``statistic``, ``p_value``.
+
+    Examples
+    --------
+    >>> g1 = nx.DiGraph([(1, 2, {"trust": 2.0}), (2, 3, {"trust": 3.0})])
+    >>> g2 = nx.DiGraph([(1, 2, {"trust": 3.0}), (2, 3, {"trust": 3.5})])
+    >>> trust_change_on_kept_ties(g1, g2)["mean_change"]
+    0.75
+
+    References
+    ----------
+    Wilcoxon, F. (1945). Individual comparisons by ranking methods. Biometrics Bulletin
+    1(6): 80-83.
+    """
+    pairs = []
+    for u, v in ties_kept(before, after) if before.is_directed() else []:
+        x, y = _float(before.edges[u, v].get(attr)), _float(after.edges[u, v].get(attr))
+        if not (math.isnan(x) or math.isnan(y)):
+            pairs.append((x, y))
+    x = np.array([p[0] for p in pairs], dtype=float)
+    y = np.array([p[1] for p in pairs], dtype=float)
+    d = y - x
+    out = {
+        "n": int(d.size),
+        "mean_before": float(x.mean()) if d.size else float("nan"),
+        "mean_after": float(y.mean()) if d.size else float("nan"),
+        "mean_change": float(d.mean()) if d.size else float("nan"),
+        "rose": int(np.sum(d > 0)),
+        "fell": int(np.sum(d < 0)),
+        "unchanged": int(np.sum(d == 0)),
+        "statistic": float("nan"),
+        "p_value": float("nan"),
+    }
+    if d.size >= 2:
+        if np.all(d == 0):
+            out["p_value"] = 1.0
+        else:
+            res = stats.wilcoxon(y, x, zero_method="wilcox")
+            out["statistic"], out["p_value"] = float(res.statistic), float(res.pvalue)
+    return out
+
+
+@dataclass(frozen=True)
+class QAPResult:
+    """A QAP correlation between two networks and its permutation p-values."""
+
+    r: float  #: Pearson correlation of the off-diagonal cells
+    p_value: float  #: one-sided: share of permutations with r >= observed (+1 correction)
+    p_two_sided: float  #: |r_perm - mean| >= |r - mean|
+    expected: float  #: mean r over permutations
+    permutations: int
+    nodes: int
+    seed: int | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _matrix_parts(G, nodes, weight):
+    index = {v: i for i, v in enumerate(nodes)}
+    src, dst, w = [], [], []
+    for u, v, d in G.edges(data=True):
+        if u == v:
+            continue
+        x = 1.0 if weight is None else _float(d.get(weight))
+        if math.isnan(x) or x == 0:
+            continue
+        src.append(index[u])
+        dst.append(index[v])
+        w.append(x)
+        if not G.is_directed():
+            src.append(index[v])
+            dst.append(index[u])
+            w.append(x)
+    return np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), np.array(w, dtype=float)
+
+
+def qap_correlation(G1, G2, permutations: int = 1000, seed: int | None = 0, weight: str | None = None,
+                    chunk: int = 100) -> QAPResult:
+    """QAP correlation of two networks on the union of their nodes, with a permutation test.
+
+    Each network becomes an ``n x n`` matrix over the union of nodes (absent nodes are
+    isolates; cells are 1 for a tie, or the ``weight`` attribute; missing weights count 0).
+    ``r`` is the Pearson correlation of the ``n (n - 1)`` off-diagonal cells. The null
+    distribution permutes the rows and columns of the second matrix together (relabelling
+    its nodes), which keeps each network's structure intact (Hubert's QAP). Vectorised:
+    for a permutation ``q`` the cross-product is the sum over the second network's ties
+    ``(u, v)`` of ``w_uv * X[q[u], q[v]]``; the means and variances do not change under
+    permutation.
+
+    Returns
+    -------
+    QAPResult
+
+    Examples
+    --------
+    >>> G = nx.gnp_random_graph(12, 0.3, seed=1, directed=True)
+    >>> res = qap_correlation(G, G, permutations=199, seed=1)
+    >>> round(res.r, 6), res.p_value <= 0.01
+    (1.0, True)
+
+    References
+    ----------
+    Hubert, L. J. and Schultz, J. (1976). Quadratic assignment as a general data analysis
+    strategy. Br. J. Math. Stat. Psychology 29: 190-241. Krackhardt, D. (1987). QAP
+    partialling as a test of spuriousness. Social Networks 9: 171-186.
+    """
+    if permutations < 1:
+        raise ValueError("permutations must be at least 1")
+    nodes = sorted(set(G1) | set(G2), key=str)
+    n = len(nodes)
+    if n < 3:
+        raise ValueError("QAP needs at least three nodes")
+    cells = n * (n - 1)
+    s1, d1, w1 = _matrix_parts(G1, nodes, weight)
+    s2, d2, w2 = _matrix_parts(G2, nodes, weight)
+    nan = float("nan")
+    mx, my = w1.sum() / cells, w2.sum() / cells
+    vx, vy = (w1 ** 2).sum() / cells - mx ** 2, (w2 ** 2).sum() / cells - my ** 2
+    if vx <= 0 or vy <= 0:  # a network with no ties (or all cells equal) has no correlation
+        return QAPResult(nan, nan, nan, nan, permutations, n, seed)
+    sd = math.sqrt(vx * vy)
+    dtype = np.float64 if (weight is not None and n <= 2000) else (np.float32 if weight is not None else np.uint8)
+    X = np.zeros((n, n), dtype=dtype)
+    X[s1, d1] = w1
+    observed = (float(np.dot(X[s2, d2].astype(float), w2)) / cells - mx * my) / sd
+    rng = np.random.default_rng(seed)
+    perms = np.empty(permutations, dtype=float)
+    base = np.arange(n)
+    for start in range(0, permutations, chunk):
+        size = min(chunk, permutations - start)
+        q = rng.permuted(np.broadcast_to(base, (size, n)), axis=1)
+        gathered = X[q[:, s2], q[:, d2]]  # size x ties of G2
+        cross = gathered.astype(float) @ w2
+        perms[start:start + size] = (cross / cells - mx * my) / sd
+    expected, p_greater, _, p_two = _p_values(observed, perms)
+    return QAPResult(float(observed), p_greater, p_two, expected, permutations, n, seed)
+
+
+def _adjacency(G, nodes):
+    s, d, _ = _matrix_parts(G, nodes, None)
+    n = len(nodes)
+    return sparse.csr_matrix((np.ones(s.size), (s, d)), shape=(n, n))
+
+
+def density_change_bootstrap(before, after, n_boot: int = 1000, seed: int | None = 0,
+                             level: float = 0.95) -> dict:
+    """Change in density between two phases with a node-bootstrap confidence interval.
+
+    Organisations are resampled with replacement (the same resample for both phases, so
+    the change is paired); each resample's density counts the ordered pairs of distinct
+    sampled positions, leaving out pairs that drew the same organisation twice (its
+    self-pair is undefined). With counts ``c`` that is ``c' A c / (k^2 - sum c^2)``,
+    computed for all resamples at once with a sparse adjacency matrix.
+
+    Returns
+    -------
+    dict
+        ``density_before``, ``density_after``, ``change``, ``ci_low``, ``ci_high``
+        (percentile interval at ``level``), ``n_boot``, ``seed``.
+
+    Examples
+    --------
+    >>> g1 = nx.gnp_random_graph(30, 0.1, seed=1, directed=True)
+    >>> g2 = nx.gnp_random_graph(30, 0.3, seed=2, directed=True)
+    >>> res = density_change_bootstrap(g1, g2, n_boot=200, seed=1)
+    >>> res["ci_low"] < res["change"] < res["ci_high"]
+    True
+
+    References
+    ----------
+    Snijders, T. A. B. and Borgatti, S. P. (1999). Non-parametric standard errors and
+    tests for network statistics. Connections 22(2): 161-170.
+    """
+    nodes = sorted(set(before) | set(after), key=str)
+    n = len(nodes)
+    if n < 2:
+        raise ValueError("density needs at least two nodes")
+    A1, A2 = _adjacency(before, nodes), _adjacency(after, nodes)
+    cells = n * (n - 1)
+    d_before, d_after = A1.sum() / cells, A2.sum() / cells
+    rng = np.random.default_rng(seed)
+    C = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)  # n_boot x n
+    pairs = n * n - (C ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b1 = ((A1.T @ C.T).T * C).sum(axis=1) / pairs
+        b2 = ((A2.T @ C.T).T * C).sum(axis=1) / pairs
+    diff = b2 - b1
+    diff = diff[~np.isnan(diff)]
+    alpha = (1 - level) / 2
+    low, high = np.quantile(diff, [alpha, 1 - alpha]) if diff.size else (float("nan"), float("nan"))
+    return {
+        "density_before": float(d_before),
+        "density_after": float(d_after),
+        "change": float(d_after - d_before),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "level": level,
+        "n_boot": n_boot,
+        "seed": seed,
+    }
+
+
+@dataclass
+class PhaseComparison:
+    """Everything :func:`compare_phases` finds about the change between two phases of a place."""
+
+    place: str
+    place_name: str
+    phase_before: str
+    phase_after: str
+    label_before: str
+    label_after: str
+    summary: pd.DataFrame  #: measures x (before, after, change)
+    ties_formed: int
+    ties_kept: int
+    ties_lost: int
+    jaccard: float
+    trust_change: dict
+    qap: QAPResult
+    density_change: dict
+    seed: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def headline(self) -> pd.Series:
+        """One flat row of the change (for scorecards and cross-place tables)."""
+        row = {
+            "ties_formed": self.ties_formed,
+            "ties_kept": self.ties_kept,
+            "ties_lost": self.ties_lost,
+            "jaccard": self.jaccard,
+            "trust_change_kept": self.trust_change["mean_change"],
+            "trust_change_n": self.trust_change["n"],
+            "trust_change_p": self.trust_change["p_value"],
+            "qap_r": self.qap.r,
+            "qap_p": self.qap.p_value,
+            "density_change": self.density_change["change"],
+            "density_change_low": self.density_change["ci_low"],
+            "density_change_high": self.density_change["ci_high"],
+        }
+        for measure, change in self.summary["change"].items():
+            row[f"{measure}_change"] = change
+        return pd.Series(row, dtype=float)
+
+
+def compare_phases(study, place: str, phase_before: str, phase_after: str, seed: int | None = 0,
+                   permutations: int = 1000, n_boot: int = 1000) -> PhaseComparison:
+    """Compare a place's trust network in two phases.
+
+    Builds both networks with :func:`analysis.networks.trust_network` and reports their
+    headline measures side by side, the ties formed, kept and lost, their Jaccard
+    overlap, the paired change of trust on kept ties, the QAP correlation of the two
+    networks and a bootstrap interval for the change in density. Seeded.
+
+    Returns
+    -------
+    PhaseComparison
+    """
+    from analysis.networks import trust_network
+
+    g1 = trust_network(study, place, phase_before)
+    g2 = trust_network(study, place, phase_after)
+    s1, s2 = network_summary(g1), network_summary(g2)
+    summary = pd.DataFrame({"before": s1, "after": s2})
+    summary["change"] = summary["after"] - summary["before"]
+    if g1.number_of_nodes() >= 3:
+        qap = qap_correlation(g1, g2, permutations=permutations, seed=seed)
+    else:
+        qap = QAPResult(float("nan"), float("nan"), float("nan"), float("nan"), permutations,
+                        g1.number_of_nodes(), seed)
+    return PhaseComparison(
+        place=place,
+        place_name=study.place_name(place),
+        phase_before=phase_before,
+        phase_after=phase_after,
+        label_before=study.phase_label(phase_before),
+        label_after=study.phase_label(phase_after),
+        summary=summary,
+        ties_formed=len(ties_formed(g1, g2)),
+        ties_kept=len(ties_kept(g1, g2)),
+        ties_lost=len(ties_lost(g1, g2)),
+        jaccard=jaccard(g1, g2),
+        trust_change=trust_change_on_kept_ties(g1, g2),
+        qap=qap,
+        density_change=density_change_bootstrap(g1, g2, n_boot=n_boot, seed=seed),
+        seed=seed,
+    )
+
+
+def _direction(change: float, unit: str, digits: int = 2, scale: float = 1.0, threshold: float = 0.005) -> str:
+    if change is None or math.isnan(change):
+        return "could not be compared"
+    if abs(change) < threshold:
+        return "stayed about the same"
+    word = "rose" if change > 0 else "fell"
+    return f"{word} by {abs(change) * scale:.{digits}f}{unit}"
+
+
+def describe_change(comparison: PhaseComparison | None, first_phase_label: str | None = None) -> str:
+    """Plain-English sentences about a change between phases (plain text; escape to render).
+
+    ``comparison`` None means there is no earlier phase to compare with (the first
+    phase of the study); the sentence says so, naming ``first_phase_label`` if given.
+
+    Examples
+    --------
+    >>> describe_change(None, "Baseline")
+    'Baseline is the first phase of the study, so there is no earlier phase to compare with.'
+    """
+    if comparison is None:
+        what = first_phase_label or "This"
+        return f"{what} is the first phase of the study, so there is no earlier phase to compare with."
+    c = comparison
+    s = c.summary
+    parts = [
+        f"Between {c.label_before} and {c.label_after}, {c.ties_formed} ties were formed, "
+        f"{c.ties_kept} kept and {c.ties_lost} lost "
+        f"({_pct_or_na(c.jaccard)} of all ties seen in either phase were present in both).",
+    ]
+    dc = c.density_change
+    density_sentence = (
+        f"Density {_direction(dc['change'], ' percentage points', 1, 100, 0.0005)}"
+        f" (from {_pct_or_na(dc['density_before'])} to {_pct_or_na(dc['density_after'])})"
+    )
+    if not math.isnan(dc["ci_low"]):
+        if dc["ci_low"] > 0 or dc["ci_high"] < 0:
+            density_sentence += "; a resampling check suggests this change is unlikely to be chance."
+        else:
+            density_sentence += "; a resampling check cannot rule out that this is chance."
+    else:
+        density_sentence += "."
+    parts.append(density_sentence)
+    parts.append(f"Average trust across ties {_direction(s.loc['mean_trust', 'change'], ' points on the 1-4 scale')}.")
+    tc = c.trust_change
+    if tc["n"] >= 2:
+        significant = not math.isnan(tc["p_value"]) and tc["p_value"] < 0.05
+        parts.append(
+            f"On the {tc['n']} ties kept and rated in both phases, trust "
+            f"{_direction(tc['mean_change'], ' points')} on average ({tc['rose']} rose, {tc['fell']} fell); "
+            + ("a change this consistent is unlikely to be chance." if significant
+               else "this could be chance.")
+        )
+    gap_before, gap_after = s.loc["trust_gap", "before"], s.loc["trust_gap", "after"]
+    if not (math.isnan(gap_before) or math.isnan(gap_after)):
+        diff = abs(gap_after) - abs(gap_before)
+        if abs(diff) < 0.05:
+            trend = "stayed about the same"
+        else:
+            trend = "narrowed" if diff < 0 else "widened"
+        parts.append(
+            f"The gap between how councils and VCSE organisations rate each other's trustworthiness {trend} "
+            f"(from {abs(gap_before):.2f} to {abs(gap_after):.2f} points)."
+        )
+    if not math.isnan(c.qap.r):
+        parts.append(
+            f"The two networks correlate at {c.qap.r:.2f} (1 would be the same network), "
+            + ("more than chance would give." if c.qap.p_value < 0.05 else "no more than chance would give.")
+        )
+    return " ".join(parts)
+
+
+def _pct_or_na(x: float) -> str:
+    return "not available" if x is None or math.isnan(x) else f"{100 * x:.0f}%"
