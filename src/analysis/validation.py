@@ -100,7 +100,7 @@ class Problems:
                 "sheet": source.sheet if source else "",
                 "row": source.row_of(index) if (source is not None and index is not None) else None,
                 "column": (source.headers.get(column, column) if source else column) or "",
-                "value": "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value),
+                "value": _show(value),
                 "problem": problem,
             }
         )
@@ -119,6 +119,15 @@ class Problems:
         df = pd.DataFrame(self._items, columns=PROBLEM_COLUMNS)
         df["row"] = df["row"].astype("Int64")
         return df
+
+
+def _show(value) -> str:
+    """A cell's value as the researcher would recognise it: 10.0 shows as 10, blanks as ''."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 # --------------------------------------------------------------------------- coercion
@@ -316,6 +325,8 @@ def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: Sourc
         fc = exc.failure_cases
         fc = fc[fc["index"].notna() & fc["column"].notna()]
         for rec in fc.itertuples(index=False):
+            if rec.column not in raw.columns:
+                continue  # a missing column is reported once, not once per row
             col = table.column(rec.column)
             idx = rec.index
             if (source.file_of(idx), source.row_of(idx), source.headers.get(col.name, col.name)) in failed_coercion:
@@ -390,7 +401,9 @@ def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Sour
             for idx in rel.index[zero & rel[c].notna()]:
                 kind = "trust" if c in TRUST_COLUMNS else "value"
                 problems.add(s, idx, c, rel.at[idx, c], f"{kind} rating given with level 0 (no relationship): leave it blank or raise the level")
-        place_of = tables["organisations"].drop_duplicates("org_id").set_index("org_id")["place_id"]
+        orgs = tables["organisations"]
+        orgs = orgs[orgs["place_id"].isin(set(tables["places"]["place_id"].dropna()))]
+        place_of = orgs.drop_duplicates("org_id").set_index("org_id")["place_id"]
         a = rel["org_id"].map(place_of)
         b = rel["partner_id"].map(place_of)
         other = a.notna() & b.notna() & (a != b)
