@@ -1,0 +1,268 @@
+"""`coordination import-grants FILE --study PATH`: attribute 360Giving grants to a study's places."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.funding import (
+    GRANT_COLUMNS,
+    POSTCODE_COLUMN,
+    ThreeSixtyGivingError,
+    phase_of_dates,
+    postcode_district,
+    read_360giving,
+)
+from analysis.study import StudyValidationError, load_study
+
+__all__ = [
+    "add_arguments",
+    "command",
+    "attribute_places",
+    "attribution_summary",
+    "import_file_path",
+    "write_import",
+    "IMPORT_COLUMNS",
+]
+
+#: Columns of an import file: the grants table's, the recipient's postcode, and the place
+#: the import attributed (the study loader honours an explicit place_id).
+IMPORT_COLUMNS = list(GRANT_COLUMNS) + [POSTCODE_COLUMN, "place_id"]
+
+BY_ORGANISATION = "recipient is a study organisation"
+BY_CODE = "beneficiary geographic code"
+BY_POSTCODE = "recipient postcode district"
+NO_MATCH_DISTRICT = "postcode district not listed for any place"
+NO_MATCH_BAD_POSTCODE = "postcode is not a UK postcode"
+NO_MATCH_NOTHING = "no postcode, and neither recipient nor beneficiary code is in the study"
+
+
+def _numbered(grants: pd.DataFrame, field: str) -> list[str]:
+    """The unnumbered column and its numbered siblings (further recipients or locations)."""
+    prefix, title = field.split(":", 1)
+    numbered = sorted((c for c in grants if re.fullmatch(rf"{re.escape(prefix)}:\d+:{re.escape(title)}", c)),
+                      key=lambda c: int(c.split(":")[1]))
+    return ([field] if field in grants else []) + numbered
+
+
+def _first_match(grants: pd.DataFrame, columns: list[str], lookup: dict) -> pd.Series:
+    found = pd.Series(pd.NA, index=grants.index, dtype="string")
+    for column in columns:
+        found = found.fillna(grants[column].astype("string").str.strip().map(lookup).astype("string"))
+    return found
+
+
+def attribute_places(grants: pd.DataFrame, places: pd.DataFrame, organisations: pd.DataFrame,
+                     postcode_districts: dict | None = None) -> pd.DataFrame:
+    """Which of the study's places each grant belongs to, and why.
+
+    In order: the recipient's identifier is a study organisation (its place); else a
+    beneficiary location's geographic code is a place's ``ons_code``; else the recipient's
+    postcode district (outward code: ``CV21 3XX`` -> ``CV21``) is one that study.yml's
+    ``postcode_districts`` lists for a place. Every recipient and beneficiary location of a
+    grant is tried, the first listed first.
+
+    Parameters
+    ----------
+    grants : pandas.DataFrame
+        As :func:`analysis.funding.read_360giving` returns.
+    places, organisations : pandas.DataFrame
+        The study's tables.
+    postcode_districts : dict, optional
+        ``{place_id: ["CV1", "CV2", ...]}`` from study.yml.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``grants``: ``place_id`` (<NA> when unattributed), ``matched_by`` (how it
+        was attributed) and ``reason`` (why not, for the unattributed).
+
+    Examples
+    --------
+    >>> grants = pd.DataFrame({"Recipient Org:Identifier": ["GB-CHC-1", "GB-CHC-2", "GB-CHC-3", "GB-CHC-4"],
+    ...     "Beneficiary Location:Geographic Code": [None, "E09000029", None, None],
+    ...     "Recipient Org:Postal Code": [None, None, "CV1 3HW", "CV21 2AG"]})
+    >>> places = pd.DataFrame({"place_id": ["coventry", "sutton"], "ons_code": ["E08000026", "E09000029"]})
+    >>> orgs = pd.DataFrame({"org_id": ["GB-CHC-1"], "place_id": ["coventry"]})
+    >>> attribute_places(grants, places, orgs, {"coventry": ["CV1"]})["place_id"].tolist()
+    ['coventry', 'sutton', 'coventry', <NA>]
+    """
+    place_of_org = dict(zip(organisations["org_id"].astype(str), organisations["place_id"].astype(str)))
+    codes = places.dropna(subset=["ons_code"]) if "ons_code" in places else places.iloc[0:0]
+    place_of_code = {str(c).strip().upper(): str(p) for c, p in zip(codes["ons_code"], codes["place_id"])}
+    place_of_district = {}
+    for place_id, districts in (postcode_districts or {}).items():
+        for district in districts or []:
+            place_of_district[str(district).strip().upper().replace(" ", "")] = str(place_id)
+
+    by_org = _first_match(grants, _numbered(grants, "Recipient Org:Identifier"), place_of_org)
+    code_columns = _numbered(grants, "Beneficiary Location:Geographic Code")
+    upper = grants[code_columns].apply(lambda c: c.astype("string").str.upper()) if code_columns else grants.iloc[:, 0:0]
+    by_code = _first_match(upper, code_columns, place_of_code)
+    postcode_columns = _numbered(grants, POSTCODE_COLUMN)
+    districts = grants[postcode_columns].apply(postcode_district) if postcode_columns else grants.iloc[:, 0:0]
+    by_postcode = _first_match(districts, postcode_columns, place_of_district)
+
+    place = by_org.fillna(by_code).fillna(by_postcode)
+    matched_by = pd.Series(pd.NA, index=grants.index, dtype="string")
+    matched_by = matched_by.mask(by_postcode.notna(), BY_POSTCODE).mask(by_code.notna(), BY_CODE)
+    matched_by = matched_by.mask(by_org.notna(), BY_ORGANISATION)
+
+    has_postcode = (grants[postcode_columns].notna().any(axis=1) if postcode_columns
+                    else pd.Series(False, index=grants.index))
+    has_district = districts.notna().any(axis=1) if postcode_columns else pd.Series(False, index=grants.index)
+    reason = pd.Series(pd.NA, index=grants.index, dtype="string")
+    unmatched = place.isna()
+    reason[unmatched & has_district] = NO_MATCH_DISTRICT
+    reason[unmatched & has_postcode & ~has_district] = NO_MATCH_BAD_POSTCODE
+    reason[unmatched & ~has_postcode] = NO_MATCH_NOTHING
+    return pd.DataFrame({"place_id": place, "matched_by": matched_by, "reason": reason}, index=grants.index)
+
+
+def attribution_summary(attribution: pd.DataFrame, place_ids) -> pd.DataFrame:
+    """Counts of grants per place and how they matched, then unattributed grants by reason.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"place_id": ["x", None], "matched_by": ["recipient postcode district", None],
+    ...                   "reason": [None, "postcode is not a UK postcode"]})
+    >>> attribution_summary(a, ["x", "y"])["grants"].tolist()
+    [1, 0, 1]
+    """
+    hows = {BY_ORGANISATION: "by organisation", BY_CODE: "by geographic code", BY_POSTCODE: "by postcode district"}
+    rows = []
+    for place_id in place_ids:
+        mine = attribution[attribution["place_id"] == place_id]
+        counts = mine["matched_by"].value_counts()
+        rows.append({"place": place_id, "reason": "", "grants": len(mine),
+                     **{label: int(counts.get(how, 0)) for how, label in hows.items()}})
+    for reason, n in attribution.loc[attribution["place_id"].isna(), "reason"].value_counts().items():
+        rows.append({"place": "(unattributed)", "reason": reason, "grants": int(n)})
+    table = pd.DataFrame(rows, columns=["place", "reason", "grants", *hows.values()])
+    return table.fillna({c: 0 for c in hows.values()}).astype({c: int for c in ("grants", *hows.values())})
+
+
+def import_file_path(imports: Path, source: Path, when: datetime | None = None) -> Path:
+    """A new file name ``grants-<source>-<yyyymmddThhmmss>[-n].csv`` that does not exist yet.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = import_file_path(Path(tempfile.mkdtemp()), Path("Covid 19 tracker.json"), datetime(2024, 5, 1, 9, 30))
+    >>> p.name
+    'grants-covid-19-tracker-20240501T093000.csv'
+    """
+    stem = re.sub(r"[^a-z0-9]+", "-", source.stem.lower()).strip("-") or "grants"
+    stamp = (when or datetime.now()).strftime("%Y%m%dT%H%M%S")
+    candidate = imports / f"grants-{stem}-{stamp}.csv"
+    n = 2
+    while candidate.exists():
+        candidate = imports / f"grants-{stem}-{stamp}-{n}.csv"
+        n += 1
+    return candidate
+
+
+def write_import(grants: pd.DataFrame, imports: Path, source: Path) -> Path:
+    """Write grants to a new file in ``imports/``, atomically, never overwriting one that exists.
+
+    The file is written beside its final name and then hard-linked into place, which fails
+    rather than replace a file of the same name (then the next free name is taken).
+    """
+    imports.mkdir(parents=True, exist_ok=True)
+    out = grants.reindex(columns=IMPORT_COLUMNS).copy()
+    for column in ("Award Date", "Application Date"):
+        out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
+    fd, tmp = tempfile.mkstemp(dir=imports, prefix=".grants-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            out.to_csv(fh, index=False)
+        for _ in range(100):
+            target = import_file_path(imports, source)
+            try:
+                os.link(tmp, target)
+                return target
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"could not find a free file name in {imports}")
+    finally:
+        os.unlink(tmp)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="360Giving grants: a JSON package, CSV or XLSX (e.g. from GrantNav)")
+    parser.add_argument("--study", required=True, help="the study folder (or a name under data/) to import into")
+    parser.add_argument("--all", action="store_true",
+                        help="also import grants attributed to no place (by default only the study's places' grants)")
+    parser.add_argument("--dry-run", action="store_true", help="report the attribution but write nothing")
+
+
+def _print_warnings(caught) -> None:
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+
+
+def command(args) -> int:
+    source = Path(args.file)
+    prog = "coordination import-grants"
+    try:
+        study = load_study(args.study)
+    except (FileNotFoundError, StudyValidationError) as exc:
+        print(f"{prog}: the study does not load: {exc}", file=sys.stderr)
+        return 1
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            grants = read_360giving(source)
+    except (FileNotFoundError, ThreeSixtyGivingError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    _print_warnings(caught)
+
+    known = set(study.grants["Identifier"].astype(str))
+    already = grants["Identifier"].astype(str).isin(known)
+    attribution = attribute_places(grants[~already], study.places, study.organisations,
+                                   study.settings.get("postcode_districts") or {})
+    fresh = grants[~already].assign(place_id=attribution["place_id"])
+    chosen = fresh if args.all else fresh[fresh["place_id"].notna()]
+    outside_phases = int(phase_of_dates(chosen["Award Date"], study.phases).isna().sum())
+
+    print(f"{len(grants):,} grants read from {source.name}")
+    if already.any():
+        print(f"{int(already.sum()):,} already in the study (same Identifier): skipped")
+    print()
+    summary = attribution_summary(attribution, study.place_ids)
+    placed = summary[summary["place"] != "(unattributed)"].drop(columns="reason")
+    print(placed.to_string(index=False))
+    unplaced = summary[summary["place"] == "(unattributed)"]
+    print(f"\nunattributed: {int(unplaced['grants'].sum()):,} grants")
+    for row in unplaced.itertuples(index=False):
+        print(f"  {row.grants:>8,}  {row.reason}")
+    print()
+    if outside_phases:
+        print(f"{outside_phases:,} of the grants to import were awarded outside every phase of the study "
+              "(they are kept, in no phase)")
+    if chosen.empty:
+        print("Nothing to import: no grant is attributed to a place of the study.")
+        return 0
+    if args.dry_run:
+        print(f"Dry run: {len(chosen):,} grants would be imported; nothing written.")
+        return 0
+    folder = study.path if study.path.is_dir() else study.path.parent
+    target = write_import(chosen, folder / "imports", source)
+    try:  # the study must still load with the new file; if not, take the file back out
+        load_study(folder)
+    except StudyValidationError as exc:
+        target.unlink()
+        print(f"{prog}: the study would not load with these grants, so nothing was imported:\n{exc}",
+              file=sys.stderr)
+        return 1
+    print(f"Imported {len(chosen):,} grants into {target}")
+    return 0
