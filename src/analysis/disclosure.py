@@ -92,8 +92,8 @@ def for_audience(study, audience: str, *, key: bytes | str | None = None):
         - ``evidence.quote`` is blank unless ``consent`` is true;
         - ``survey_responses.respondent_id`` is a keyed pseudonym ("R-3fa9c2d1");
         - ``grants`` "Recipient Org:Name" and "Funding Org:Name" are the organisation's
-          pseudonym (or name, when nameable) when the identifier is an organisation of the
-          study, else :data:`OUTSIDE_STUDY`;
+          pseudonym when the identifier is an organisation of the study, else
+          :data:`OUTSIDE_STUDY`; a nameable identifier keeps its name;
         - the name of any non-nameable organisation written into free text (evidence
           summaries and quotes, grant titles, descriptions and programme titles, board
           names) is replaced by its pseudonym, or by :data:`OUTSIDE_STUDY` for grant
@@ -147,12 +147,15 @@ def for_audience(study, audience: str, *, key: bytes | str | None = None):
             for org_id, name in zip(grants[id_col], grants[name_col]):
                 if isinstance(name, str) and str(org_id) not in nameable:
                     replacements.setdefault(name, shown.get(str(org_id), OUTSIDE_STUDY))
-            grants[name_col] = grants[id_col].map(
+            kept = grants[id_col].astype("object").map(lambda o: pd.notna(o) and str(o) in nameable)
+            grants[name_col] = grants[name_col].where(kept, grants[id_col].map(
                 lambda o: shown.get(str(o), OUTSIDE_STUDY) if pd.notna(o) else OUTSIDE_STUDY
-            ).astype(grants[name_col].dtype)
+            )).astype(grants[name_col].dtype)
     for org_id, name in zip(study.organisations["org_id"], study.organisations["name"]):
-        if str(org_id) not in nameable and isinstance(name, str):
-            replacements[name] = shown[str(org_id)]  # the study's own organisations win
+        if isinstance(name, str):
+            # The study's own organisations win; a nameable name maps to itself, so a
+            # shorter name inside it ("Age UK" in "Age UK Coventry") is not replaced there.
+            replacements[name] = name if str(org_id) in nameable else shown[str(org_id)]
     scrub = _scrubber(replacements)
 
     for col in ("Title", "Description", "Grant Programme:Title"):
