@@ -1,0 +1,170 @@
+"""Content hashes and the per-phase manifest that lets a run skip unchanged work."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = [
+    "file_hash",
+    "files_hash",
+    "code_hash",
+    "study_files_hash",
+    "parameters_hash",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "Manifest",
+]
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+#: Study files that make up a study's data (the loader reads nothing else).
+_STUDY_SUFFIXES = {".csv", ".xlsx", ".yml", ".yaml"}
+
+
+def file_hash(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, as 64 hex characters.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile(delete=False) as fh:
+    ...     _ = fh.write(b"abc")
+    >>> file_hash(fh.name)[:12]
+    'ba7816bf8f01'
+    >>> os.unlink(fh.name)
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def files_hash(paths, root: str | os.PathLike) -> str:
+    """One SHA-256 over several files: each file's path relative to ``root`` and its bytes.
+
+    Renaming, adding or removing a file changes the hash as much as editing one does.
+    """
+    digest = hashlib.sha256()
+    root = Path(root)
+    for path in sorted(Path(p) for p in paths):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        digest.update(file_hash(path).encode("ascii") + b"\n")
+    return digest.hexdigest()
+
+
+def code_hash(package_dir: str | os.PathLike | None = None) -> str:
+    """Hash of the package's code: every ``*.py`` under ``src/analysis`` and every template file.
+
+    A change to any of them (a metric, the loader, the page template) renders pages again.
+    """
+    root = Path(package_dir) if package_dir else _PACKAGE_DIR
+    paths = [p for p in root.rglob("*.py") if "__pycache__" not in p.parts]
+    templates = root / "templates"
+    if templates.is_dir():
+        paths += [p for p in templates.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return files_hash(set(paths), root)
+
+
+def study_files_hash(study_path: str | os.PathLike) -> str:
+    """Hash of a study's raw files (study.yml, CSV, XLSX, ``imports/*.csv``), without loading it.
+
+    The runner uses it to recognise a study it has already loaded, so that a rerun with
+    nothing changed never has to parse and validate the tables again.
+    """
+    root = Path(study_path)
+    if root.is_file():  # a single study.xlsx
+        return files_hash([root], root.parent)
+    paths = [
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in _STUDY_SUFFIXES and not p.name.startswith((".", "~$"))
+    ]
+    return files_hash(paths, root)
+
+
+def parameters_hash(parameters: dict) -> str:
+    """Hash of a notebook's parameters (keys sorted; values as JSON).
+
+    Examples
+    --------
+    >>> parameters_hash({"a": "1", "b": "x"}) == parameters_hash({"b": "x", "a": "1"})
+    True
+    """
+    text = json.dumps(parameters, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then move it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 ``text`` atomically (see :func:`atomic_write_bytes`)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+class Manifest:
+    """The record of one phase's renders: ``outputs/<study>/<audience>/<phase>/manifest.json``.
+
+    ``entries`` maps a key ``"<place or all-places>/<notebook>"`` to what was run (notebook,
+    place, phase, parameters), its content hashes, status, seconds, error, the files it
+    produced and when. Only a successful entry whose hashes all match lets a run skip.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "manifest.json"
+    >>> m = Manifest.load(path)
+    >>> m.record("coventry/report", {"status": "ok", "hashes": {"notebook": "a"}})
+    >>> m.save(package_version="0.1.0")
+    >>> Manifest.load(path).is_current("coventry/report", {"notebook": "a"})
+    True
+    >>> Manifest.load(path).is_current("coventry/report", {"notebook": "b"})
+    False
+    """
+
+    def __init__(self, path: Path, data: dict | None = None):
+        self.path = Path(path)
+        self.data = data or {}
+        self.entries: dict = self.data.get("entries", {})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Manifest":
+        """Read a manifest; a missing or unreadable one is empty (everything renders)."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("entries", {}), dict):
+                data = {}
+        except (OSError, ValueError):
+            data = {}
+        return cls(path, data)
+
+    def is_current(self, key: str, hashes: dict) -> bool:
+        """True when ``key`` last rendered successfully with exactly these ``hashes``."""
+        entry = self.entries.get(key)
+        return bool(entry) and entry.get("status") == "ok" and entry.get("hashes") == hashes
+
+    def record(self, key: str, entry: dict) -> None:
+        """Store the outcome of one notebook run."""
+        self.entries[key] = entry
+
+    def save(self, **fields) -> None:
+        """Write the manifest atomically, with ``fields`` (study, audience, package_version, ...)."""
+        self.data.update(fields)
+        self.data["entries"] = {k: self.entries[k] for k in sorted(self.entries)}
+        atomic_write_text(self.path, json.dumps(self.data, indent=2, sort_keys=True, default=str) + "\n")
