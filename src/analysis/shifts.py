@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.disclosure import threshold
 from analysis.schema import AWARD_PROCESSES, KINDS
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "CORE_INDICATORS",
     "SCORECARD_INDICATORS",
     "HEADLINE_INDICATORS",
+    "RATING_INDICATORS",
     "indicator_table",
     "indicator_changes",
     "scorecard",
@@ -102,6 +104,9 @@ CORE_INDICATORS: dict[str, Indicator] = {
              "Total value of grants (GBP) awarded in the phase per head of population."),
         _ind("grants_awarded", "Grants awarded", "count", "neutral", "funding",
              "The number of grants awarded", "Number of grants awarded in the phase."),
+        _ind("small_recipient_share", "Grants to small organisations", "%", "up is good", "funding",
+             "The share of grants reaching micro and small organisations",
+             "Share of grants (recipient size known) awarded to micro or small organisations."),
     )
 }
 
@@ -109,7 +114,7 @@ CORE_INDICATORS: dict[str, Indicator] = {
 SCORECARD_INDICATORS = (
     "network_density", "mean_trust", "cross_sector_share", "council_vcse_asymmetry",
     "vcse_seat_share", "vcse_chair_share", "evidence_shift", "evidence_threat",
-    "evidence_mitigation", "median_days_to_award", "grant_value_per_head",
+    "evidence_mitigation", "median_days_to_award", "grant_value_per_head", "small_recipient_share",
 )
 
 #: Columns of :func:`headline_indicators` (indicator -> column heading).
@@ -121,7 +126,11 @@ HEADLINE_INDICATORS = {
     "evidence_threat": "Threats recorded",
 }
 
-_COLUMNS = ["place_id", "phase_id", "indicator", "label", "unit", "direction", "family", "value", "n"]
+_COLUMNS = ["place_id", "phase_id", "indicator", "label", "unit", "direction", "family", "value", "n", "suppressed"]
+
+#: Indicators that are means of ratings: on stakeholder pages a value resting on fewer
+#: ratings than the disclosure threshold is suppressed (:func:`analysis.disclosure.threshold`).
+RATING_INDICATORS = ("mean_trust", "council_vcse_asymmetry")
 
 
 # ----------------------------------------------------------------------------- the table
@@ -143,11 +152,14 @@ def indicator_table(study) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``place_id, phase_id, indicator, label, unit, direction, family, value, n``:
-        one row per place x phase x indicator, places and phases in the study's order.
-        ``value`` is NaN where it cannot be measured (no ties, no board seats, a suppressed
-        survey cell); ``n`` is what the value rests on (ties, seats, respondents, coded
-        observations, grants).
+        Columns ``place_id, phase_id, indicator, label, unit, direction, family, value, n,
+        suppressed``: one row per place x phase x indicator, places and phases in the
+        study's order. ``value`` is NaN where it cannot be measured (no ties, no board seats)
+        or is suppressed; ``n`` is what the value rests on (ties, ratings, seats,
+        respondents, coded observations, grants). ``suppressed`` is True for a survey cell
+        with fewer respondents than ``study.disclosure_threshold``, and on stakeholder
+        studies (``for_audience``) for a mean of fewer ratings than the threshold
+        (:data:`RATING_INDICATORS`).
 
     Examples
     --------
@@ -181,6 +193,13 @@ def indicator_table(study) -> pd.DataFrame:
     ).reset_index(drop=True)
     for col in ("place_id", "phase_id", "indicator", "label", "unit", "direction", "family"):
         table[col] = table[col].astype(str)
+    table["suppressed"] = False
+    if "survey" in set(table["family"]):  # theme_scores suppresses below the study's threshold
+        table.loc[(table["family"] == "survey") & table["value"].isna() & (table["n"] > 0), "suppressed"] = True
+    k = threshold(study)
+    rating_based = table["indicator"].isin(RATING_INDICATORS) & (table["n"] < k) & table["value"].notna()
+    table.loc[rating_based, "value"] = np.nan
+    table.loc[rating_based, "suppressed"] = True
     return table[_COLUMNS]
 
 
@@ -206,30 +225,35 @@ def _network_rows(study) -> pd.DataFrame | None:
     for place in study.place_ids:
         for phase in study.phase_ids:
             G = networks.trust_network(study, place, phase)
-            ties = G.number_of_edges()
-            records.append({
-                "place_id": place, "phase_id": phase, "ties": ties,
-                **_network_measures(networks, G),
-            })
+            records.append({"place_id": place, "phase_id": phase, **_network_measures(networks, G)})
     frame = pd.DataFrame(records)
     out = []
     for key in ("network_density", "mean_trust", "cross_sector_share", "council_vcse_asymmetry"):
-        if key in frame:
-            out.append(_rows(CORE_INDICATORS[key], frame.assign(value=frame[key], n=frame["ties"])))
-    return pd.concat(out, ignore_index=True) if out else None
+        out.append(_rows(CORE_INDICATORS[key], frame.assign(value=frame[key], n=frame[f"{key}_n"])))
+    return pd.concat(out, ignore_index=True)
 
 
 def _network_measures(networks, G) -> dict:
-    """The network family's values for one graph, each computed by :mod:`analysis.networks`."""
+    """The network family's values for one graph (each computed by :mod:`analysis.networks`)
+    and what each rests on: ties for density and cross-sector share, trust ratings for mean
+    trust, and the fewer of the two directions' ratings for the council-VCSE gap."""
+    ties = G.number_of_edges()
+    rated = sum(1 for _, _, d in G.edges(data=True) if not pd.isna(d.get("trust", np.nan)))
     if G.number_of_nodes() < 2:
-        return {"network_density": np.nan, "mean_trust": np.nan, "cross_sector_share": np.nan,
-                "council_vcse_asymmetry": np.nan}
-    gap = networks.council_vcse_asymmetry(G).get("trust_gap", np.nan)
+        return {"network_density": np.nan, "network_density_n": 0, "mean_trust": np.nan, "mean_trust_n": 0,
+                "cross_sector_share": np.nan, "cross_sector_share_n": 0,
+                "council_vcse_asymmetry": np.nan, "council_vcse_asymmetry_n": 0}
+    asym = networks.council_vcse_asymmetry(G)
     return {
         "network_density": 100.0 * networks.density(G),
+        "network_density_n": ties,
         "mean_trust": networks.percent_of_max(networks.mean_tie_trust(G)),
+        "mean_trust_n": rated,
         "cross_sector_share": 100.0 * networks.cross_sector_share(G),
-        "council_vcse_asymmetry": abs(float(gap)),
+        "cross_sector_share_n": ties,
+        "council_vcse_asymmetry": abs(float(asym.get("trust_gap", np.nan))),
+        "council_vcse_asymmetry_n": int(min(asym.get("trust_n_council_to_vcse", 0),
+                                            asym.get("trust_n_vcse_to_council", 0))),
     }
 
 
@@ -296,51 +320,35 @@ def _evidence_rows(study) -> pd.DataFrame | None:
 
 
 def _funding_rows(study) -> pd.DataFrame | None:
-    grants = study.grants
-    if len(grants) == 0:
+    """Funding indicators from :func:`analysis.funding.funding_measures`."""
+    from analysis.funding import funding_measures
+
+    if len(study.grants) == 0:
         return None
-    grants = grants[grants["place_id"].notna() & grants["phase_id"].notna()]
-    grid = _grid(study)
-    keys = [grants["place_id"].astype(str), grants["phase_id"].astype(str)]
-    days = grants.groupby(keys)["days_to_award"]
-    gbp = grants["Amount Awarded"].where(grants["Currency"].astype("string").str.upper() == "GBP")
-    value = gbp.groupby(keys).sum(min_count=1)
-    number = grants.groupby(keys).size()
-    population = study.places.set_index("place_id")["population"].astype("Float64").astype(float) \
-        if "population" in study.places else pd.Series(dtype=float)
-
-    def at(series, p, ph, default=np.nan):
-        return series.get((p, ph), default)
-
-    pairs = list(zip(grid["place_id"], grid["phase_id"]))
-    frame = grid.assign(
-        median_days=[at(days.median(), p, ph) for p, ph in pairs],
-        days_n=[int(at(days.count(), p, ph, 0)) for p, ph in pairs],
-        number=[int(at(number, p, ph, 0)) for p, ph in pairs],
-        value=[at(value, p, ph) for p, ph in pairs],
-    )
+    measures = funding_measures(study.grants, study.organisations, list(study.phase_ids))
+    frame = _grid(study).merge(measures, how="left", on=["place_id", "phase_id"])
+    number = frame["grants"].fillna(0).astype(int)
+    population = pd.to_numeric(study.places.set_index("place_id")["population"], errors="coerce").astype(float)
     pop = frame["place_id"].map(population).astype(float)
-    per_head = np.where((pop > 0) & frame["number"].gt(0), frame["value"].fillna(0) / pop, np.nan)
+    per_head = np.where((pop > 0) & (number > 0), frame["value"].fillna(0).astype(float) / pop, np.nan)
+    days_known = frame["days_known"].fillna(0).astype(int)
     out = [
         _rows(CORE_INDICATORS["median_days_to_award"],
-              frame.assign(value=frame["median_days"], n=frame["days_n"])),
-        _rows(CORE_INDICATORS["grant_value_per_head"], frame.assign(value=per_head, n=frame["number"])),
-        _rows(CORE_INDICATORS["grants_awarded"], frame.assign(value=frame["number"].astype(float), n=frame["number"])),
+              frame.assign(value=frame["days_median"].where(days_known > 0), n=days_known)),
+        _rows(CORE_INDICATORS["grant_value_per_head"], frame.assign(value=per_head, n=number)),
+        _rows(CORE_INDICATORS["grants_awarded"], frame.assign(value=number.astype(float), n=number)),
+        _rows(CORE_INDICATORS["small_recipient_share"],
+              frame.assign(value=100.0 * frame["small_share"].astype(float),
+                           n=frame["size_known"].fillna(0).astype(int))),
     ]
-    process = grants["Award Process"].astype("string")
-    with_process = grants[process.notna()]
-    pkeys = [with_process["place_id"].astype(str), with_process["phase_id"].astype(str)]
-    known = with_process.groupby(pkeys).size()
-    by_process = with_process.groupby(pkeys + [with_process["Award Process"].astype(str)]).size()
-    if len(with_process):
+    known = frame["process_known"].fillna(0).astype(int)
+    if known.sum() > 0:
         for proc in AWARD_PROCESSES:
             label = proc.replace("_", " ")
             ind = Indicator(f"award_process:{proc}", f"Grants by {label}", "%", "neutral", "funding",
                             f"The share of grants awarded by {label}",
                             f"Share of the phase's grants (with a recorded award process) awarded by {label}.")
-            n = [int(known.get((p, ph), 0)) for p, ph in pairs]
-            v = [100.0 * by_process.get((p, ph, proc), 0) / k if k else np.nan for (p, ph), k in zip(pairs, n)]
-            out.append(_rows(ind, grid.assign(value=v, n=n)))
+            out.append(_rows(ind, frame.assign(value=100.0 * frame[f"share_{proc}"].astype(float), n=known)))
     return pd.concat(out, ignore_index=True)
 
 

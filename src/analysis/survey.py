@@ -27,7 +27,9 @@ def suppressed_label(threshold: int) -> str:
     >>> suppressed_label(5)
     'fewer than 5 respondents'
     """
-    return f"fewer than {int(threshold)} respondents"
+    from analysis.disclosure import suppression_message
+
+    return suppression_message(max(int(threshold), 2), "respondents")
 
 
 def scored_responses(study) -> pd.DataFrame:
