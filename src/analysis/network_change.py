@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from analysis.networks import _float, _p_values, network_summary
+from analysis.networks import MEASURES, _float, _format, _p_values, _suppressed, measure_value, network_summary
 
 __all__ = [
     "ties_formed",
@@ -24,6 +24,7 @@ __all__ = [
     "PhaseComparison",
     "compare_phases",
     "describe_change",
+    "change_table",
 ]
 
 
@@ -395,8 +396,12 @@ def _direction(change: float, unit: str, digits: int = 2, scale: float = 1.0, th
     return f"{word} by {abs(change) * scale:.{digits}f}{unit}"
 
 
-def describe_change(comparison: PhaseComparison | None, first_phase_label: str | None = None) -> str:
+def describe_change(comparison: PhaseComparison | None, first_phase_label: str | None = None,
+                    k: int = 1) -> str:
     """Plain-English sentences about a change between phases (plain text; escape to render).
+
+    Changes in means resting on fewer than ``k`` ratings in either phase are not stated
+    (disclosure control; pass ``analysis.disclosure.threshold(study)``).
 
     ``comparison`` None means there is no earlier phase to compare with (the first
     phase of the study); the sentence says so, naming ``first_phase_label`` if given.
@@ -429,9 +434,11 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
     else:
         density_sentence += "."
     parts.append(density_sentence)
-    parts.append(f"Average trust across ties {_direction(s.loc['mean_trust', 'change'], ' points on the 1-4 scale')}.")
+    before, after = s["before"], s["after"]
+    if not (_suppressed(before, "trust_n", k) or _suppressed(after, "trust_n", k)):
+        parts.append(f"Average trust across ties {_direction(s.loc['mean_trust', 'change'], ' points on the 1-4 scale')}.")
     tc = c.trust_change
-    if tc["n"] >= 2:
+    if tc["n"] >= max(2, k):
         significant = not math.isnan(tc["p_value"]) and tc["p_value"] < 0.05
         parts.append(
             f"On the {tc['n']} ties kept and rated in both phases, trust "
@@ -440,7 +447,9 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
                else "this could be chance.")
         )
     gap_before, gap_after = s.loc["trust_gap", "before"], s.loc["trust_gap", "after"]
-    if not (math.isnan(gap_before) or math.isnan(gap_after)):
+    gap_n = ("trust_n_council_to_vcse", "trust_n_vcse_to_council")
+    if not (math.isnan(gap_before) or math.isnan(gap_after)
+            or _suppressed(before, gap_n, k) or _suppressed(after, gap_n, k)):
         diff = abs(gap_after) - abs(gap_before)
         if abs(diff) < 0.05:
             trend = "stayed about the same"
@@ -460,3 +469,45 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
 
 def _pct_or_na(x: float) -> str:
     return "not available" if x is None or math.isnan(x) else f"{100 * x:.0f}%"
+
+
+def change_table(current: pd.Series, previous: PhaseComparison | None = None,
+                 baseline: PhaseComparison | None = None, k: int = 1) -> pd.DataFrame:
+    """Headline measures now, in the previous phase and at the baseline, with the changes.
+
+    ``current`` is :func:`analysis.networks.network_summary` of this phase; ``previous``
+    and ``baseline`` are :func:`compare_phases` results ending in this phase (None when
+    there is no such earlier phase: those columns are then left out). A mean resting on
+    fewer than ``k`` ratings shows "fewer than k ratings", and so does any change that
+    involves it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``Measure``, then for each comparison given the earlier phase's value and the
+        change, then this phase's value; columns named with the phases' labels.
+    """
+    rows = []
+    for key, label, kind, n_key in MEASURES:
+        row = {"Measure": label}
+        for comparison in (baseline, previous):
+            if comparison is None:
+                continue
+            before = comparison.summary["before"]
+            row[comparison.label_before] = measure_value(before, key, k)
+            hidden = _suppressed(before, n_key, k) or _suppressed(current, n_key, k)
+            change = current.get(key) - before.get(key)
+            row[f"Change since {comparison.label_before}"] = (
+                f"fewer than {k} ratings" if hidden else _format(change, kind, change=True)
+            )
+        row["This phase"] = measure_value(current, key, k)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    # earlier phases first (baseline, previous), then the changes, then this phase
+    order = ["Measure"]
+    for comparison in (baseline, previous):
+        if comparison is not None and comparison.label_before not in order:
+            order.append(comparison.label_before)
+    order.append("This phase")
+    order += [c for c in table.columns if c.startswith("Change since")]
+    return table.loc[:, list(dict.fromkeys(order))]

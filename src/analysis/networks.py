@@ -33,6 +33,10 @@ __all__ = [
     "cross_sector_share",
     "network_summary",
     "describe_network",
+    "describe_ei_test",
+    "MEASURES",
+    "measure_value",
+    "measures_table",
     # change between phases (analysis.network_change), re-exported for convenience
     "ties_formed",
     "ties_kept",
@@ -116,7 +120,8 @@ def trust_network(study, place: str, phase: str) -> nx.DiGraph:
     Returns
     -------
     networkx.DiGraph
-        With graph attributes ``place``, ``phase`` and ``tie_min_level``.
+        With graph attributes ``place``, ``phase``, ``place_name``, ``phase_label`` and
+        ``tie_min_level``.
 
     Raises
     ------
@@ -134,7 +139,8 @@ def trust_network(study, place: str, phase: str) -> nx.DiGraph:
     if phase not in set(study.phases["phase_id"].astype(str)):
         raise KeyError(f"unknown phase {phase!r}; the study has {list(study.phases['phase_id'].astype(str))}")
     min_level = int(study.tie_min_level)
-    G = nx.DiGraph(place=place, phase=phase, tie_min_level=min_level)
+    G = nx.DiGraph(place=place, phase=phase, tie_min_level=min_level,
+                   place_name=study.place_name(place), phase_label=study.phase_label(phase))
     answered = respondents(study, place, phase)
     orgs = study.organisations.loc[study.organisations["place_id"] == place]
     for row in orgs.itertuples(index=False):
@@ -710,8 +716,9 @@ def network_summary(G, attr: str = "sector_group") -> pd.Series:
     """Headline measures of one network, as a Series (one row of a scorecard).
 
     ``organisations, respondents, ties, density, reciprocity, centralization (undirected
-    degree), mean_trust, mean_trust_pct, mean_value, mean_value_pct, ei_index,
-    cross_sector_share, trust_council_to_vcse, trust_vcse_to_council, trust_gap,
+    degree), mean_trust, mean_trust_pct, trust_n (ties with a trust score), mean_value,
+    mean_value_pct, ei_index, cross_sector_share, trust_council_to_vcse,
+    trust_vcse_to_council, trust_gap, trust_n_council_to_vcse, trust_n_vcse_to_council,
     influence_gap, communities``. Cheap: no permutation tests.
 
     Examples
@@ -734,6 +741,7 @@ def network_summary(G, attr: str = "sector_group") -> pd.Series:
             "centralization": freeman_centralization(G),
             "mean_trust": trust,
             "mean_trust_pct": percent_of_max(trust),
+            "trust_n": int(_edge_values(G, "trust").size),
             "mean_value": value,
             "mean_value_pct": percent_of_max(value),
             "ei_index": ei_index(G, attr) if has_groups else float("nan"),
@@ -741,6 +749,8 @@ def network_summary(G, attr: str = "sector_group") -> pd.Series:
             "trust_council_to_vcse": asym.get("trust_council_to_vcse", float("nan")),
             "trust_vcse_to_council": asym.get("trust_vcse_to_council", float("nan")),
             "trust_gap": asym.get("trust_gap", float("nan")),
+            "trust_n_council_to_vcse": asym.get("trust_n_council_to_vcse", 0),
+            "trust_n_vcse_to_council": asym.get("trust_n_vcse_to_council", 0),
             "influence_gap": asym.get("influence_gap", float("nan")),
             "communities": len(communities(G, seed=0)) if G.number_of_edges() else G.number_of_nodes(),
         },
@@ -757,8 +767,11 @@ def _score(x: float) -> str:
     return "not available" if x is None or math.isnan(x) else f"{x:.2f} out of 4"
 
 
-def describe_network(summary: pd.Series, place_name: str = "this place", phase_label: str = "this phase") -> str:
+def describe_network(summary: pd.Series, place_name: str = "this place", phase_label: str = "this phase",
+                     k: int = 1) -> str:
     """Plain-English sentences stating a network's headline measures (plain text; escape to render).
+
+    Means resting on fewer than ``k`` ratings are not stated (disclosure control).
 
     Examples
     --------
@@ -776,14 +789,15 @@ def describe_network(summary: pd.Series, place_name: str = "this place", phase_l
     ]
     if not math.isnan(summary["reciprocity"]):
         parts.append(f"{_pct(summary['reciprocity'])} of ties were returned: both organisations named each other.")
-    if not math.isnan(summary["mean_trust"]):
+    if not math.isnan(summary["mean_trust"]) and not _suppressed(summary, "trust_n", k):
         parts.append(
             f"On average partners rated each other's trustworthiness {_score(summary['mean_trust'])} "
             f"({summary['mean_trust_pct']:.0f}% of the maximum) and their value {_score(summary['mean_value'])}."
         )
     if not math.isnan(summary["cross_sector_share"]):
         parts.append(f"{_pct(summary['cross_sector_share'])} of ties linked a public body with a VCSE organisation.")
-    if not math.isnan(summary["trust_gap"]):
+    if not math.isnan(summary["trust_gap"]) and not _suppressed(
+            summary, ("trust_n_council_to_vcse", "trust_n_vcse_to_council"), k):
         gap = summary["trust_gap"]
         if abs(gap) < 0.05:
             parts.append("Councils and VCSE organisations rated each other's trustworthiness about the same.")
@@ -791,6 +805,104 @@ def describe_network(summary: pd.Series, place_name: str = "this place", phase_l
             higher = "councils rated VCSE organisations" if gap > 0 else "VCSE organisations rated councils"
             parts.append(f"{higher[0].upper() + higher[1:]} higher on trust, by {abs(gap):.2f} points on the 1-4 scale.")
     return " ".join(parts)
+
+
+def describe_ei_test(test: PermutationTest) -> str:
+    """Plain-English sentence about an E-I index and its permutation test (plain text).
+
+    Examples
+    --------
+    >>> describe_ei_test(PermutationTest(0.4, 0.1, 0.01, 0.99, 0.02, 999, 1)).split(";")[0]
+    'The mixing index between sectors is 0.40 (-1 means every tie stays within a sector, +1 every tie crosses sectors)'
+    """
+    if math.isnan(test.statistic):
+        return "There are no ties, so mixing between sectors cannot be measured."
+    text = (f"The mixing index between sectors is {test.statistic:.2f} (-1 means every tie stays within a "
+            f"sector, +1 every tie crosses sectors); had the same ties been spread at random across the "
+            f"organisations, it would be about {test.expected:.2f}")
+    if test.p_greater < 0.05:
+        return text + ", so organisations here work across sectors more than chance would give."
+    if test.p_less < 0.05:
+        return text + ", so organisations here keep to their own sector more than chance would give."
+    return text + ", and the difference could be chance."
+
+
+#: Headline measures as pages show them: (key, label, kind, n key) where kind is how the
+#: value is shown ("count", "pct" for a share, "score" for 1-4, "index") and n key names
+#: the count of ratings a mean rests on (for disclosure control), or None.
+MEASURES = (
+    ("organisations", "Organisations in the study", "count", None),
+    ("respondents", "Organisations that answered the network survey", "count", None),
+    ("ties", "Working ties reported", "count", None),
+    ("density", "Density: share of all possible ties that exist", "pct", None),
+    ("reciprocity", "Ties the partner returned", "pct", None),
+    ("centralization", "Centralisation (0 = spread out, 1 = everything through one organisation)", "index", None),
+    ("mean_trust", "Average trust between partners (1 to 4)", "score", "trust_n"),
+    ("mean_value", "Average value of partners (1 to 4)", "score", "trust_n"),
+    ("ei_index", "Mixing between sectors (-1 all within, +1 all across)", "index", None),
+    ("cross_sector_share", "Ties between public bodies and VCSE organisations", "pct", None),
+    ("trust_council_to_vcse", "Trust councils give VCSE organisations (1 to 4)", "score", "trust_n_council_to_vcse"),
+    ("trust_vcse_to_council", "Trust VCSE organisations give councils (1 to 4)", "score", "trust_n_vcse_to_council"),
+    ("trust_gap", "Gap: councils' trust in VCSE minus VCSE trust in councils", "index",
+     ("trust_n_council_to_vcse", "trust_n_vcse_to_council")),
+    ("communities", "Clusters of closely tied organisations", "count", None),
+)
+
+
+def _format(value: float, kind: str, change: bool = False) -> str:
+    if value is None or pd.isna(value):
+        return "not available"
+    sign = "+" if change and value > 0 else ""
+    if kind == "pct":
+        return f"{sign}{100 * value:.0f}{' points' if change else '%'}"
+    if kind == "count":
+        return f"{sign}{value:.0f}"
+    return f"{sign}{value:.2f}"
+
+
+def _suppressed(summary: pd.Series, n_key, k: int) -> bool:
+    if n_key is None or k <= 1:
+        return False
+    keys = (n_key,) if isinstance(n_key, str) else n_key
+    return any(pd.isna(summary.get(key)) or summary.get(key) < k for key in keys)
+
+
+def measure_value(summary: pd.Series | None, key: str, k: int = 1) -> str:
+    """One headline measure as a page shows it, or why it is not shown.
+
+    Means resting on fewer than ``k`` ratings say "fewer than k ratings" (disclosure
+    control; pass ``analysis.disclosure.threshold(study)``).
+
+    Examples
+    --------
+    >>> measure_value(pd.Series({"density": 0.125}), "density")
+    '12%'
+    >>> measure_value(pd.Series({"mean_trust": 3.0, "trust_n": 2}), "mean_trust", k=5)
+    'fewer than 5 ratings'
+    """
+    if summary is None:
+        return ""
+    for m_key, _, kind, n_key in MEASURES:
+        if m_key == key:
+            if _suppressed(summary, n_key, k):
+                return f"fewer than {k} ratings"
+            return _format(summary.get(key), kind)
+    raise KeyError(f"no measure {key!r}")
+
+
+def measures_table(summary: pd.Series, k: int = 1) -> pd.DataFrame:
+    """The headline measures of :func:`network_summary` as a two-column table for readers.
+
+    Examples
+    --------
+    >>> t = measures_table(network_summary(nx.DiGraph([(1, 2), (2, 1), (2, 3)])))
+    >>> t.iloc[3].tolist()
+    ['Density: share of all possible ties that exist', '50%']
+    """
+    return pd.DataFrame(
+        [(label, measure_value(summary, key, k)) for key, label, _, _ in MEASURES],
+        columns=["Measure", "Value"],
+    )
 
 
 # Re-exports: change between two phases lives in analysis.network_change, which imports

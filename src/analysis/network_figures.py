@@ -1,0 +1,425 @@
+"""Figures of trust networks: maps with a fixed layout per place, heatmaps, trust received."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.patheffects as path_effects
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from analysis.networks import trust_network, trust_received
+from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS
+from analysis.style import SEQUENTIAL, new_figure, sector_colour
+
+__all__ = [
+    "place_layout",
+    "network_layout",
+    "draw_network",
+    "network_map",
+    "phase_small_multiples",
+    "group_trust_table",
+    "trust_heatmap",
+    "trust_received_chart",
+]
+
+_EDGE_COLOUR = "#8c8c8c"
+_MIN_SIZE, _MAX_SIZE = 40.0, 420.0
+
+
+def network_layout(G, seed: int = 0) -> dict:
+    """Positions for the nodes of ``G``: a seeded force-directed layout of the organisations
+    with ties, and the organisations with none in a row beneath it.
+
+    Returns ``{node: (x, y)}`` with x in [-1, 1].
+
+    Examples
+    --------
+    >>> pos = network_layout(nx.DiGraph([(1, 2), (2, 3)]), seed=1)
+    >>> sorted(pos) == [1, 2, 3]
+    True
+    """
+    U = G.to_undirected(as_view=False) if G.is_directed() else G.copy()
+    connected = [v for v in U if U.degree(v) > 0]
+    isolates = sorted((v for v in U if U.degree(v) == 0), key=str)
+    pos: dict = {}
+    if connected:
+        core = U.subgraph(connected)
+        k = 1.6 / math.sqrt(max(len(connected), 1))
+        raw = nx.spring_layout(core, seed=seed, k=k, iterations=200)
+        xy = np.array([raw[v] for v in connected], dtype=float)
+        xy -= xy.mean(axis=0)
+        scale = np.abs(xy).max() or 1.0
+        xy /= scale
+        pos = {v: (float(x), float(y)) for v, (x, y) in zip(connected, xy)}
+    if isolates:
+        bottom = min((p[1] for p in pos.values()), default=0.0) - 0.35
+        xs = np.linspace(-1, 1, len(isolates)) if len(isolates) > 1 else np.array([0.0])
+        per_row = 12
+        for i, v in enumerate(isolates):
+            row, col = divmod(i, per_row)
+            count = min(per_row, len(isolates) - row * per_row)
+            xs = np.linspace(-0.9, 0.9, count) if count > 1 else np.array([0.0])
+            pos[v] = (float(xs[col]), float(bottom - 0.2 * row))
+    return pos
+
+
+def place_layout(study, place: str, seed: int = 0) -> dict:
+    """One layout for a place, fixed across all its phases.
+
+    Computed on the union of the place's networks over every phase, so an organisation
+    stands in the same spot in every phase's map and a reader sees what changed.
+
+    Parameters
+    ----------
+    study : Study
+    place : str
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``{org_id: (x, y)}`` for every organisation of the place.
+    """
+    union = nx.DiGraph()
+    for phase in study.phase_ids:
+        G = trust_network(study, place, phase)
+        union.add_nodes_from(G.nodes(data=True))
+        union.add_edges_from(G.edges())
+    return network_layout(union, seed=seed)
+
+
+def _node_sizes(G, size_by: str, min_n: int, top: float | None = None) -> tuple[np.ndarray, str]:
+    nodes = list(G)
+    if size_by == "degree":
+        raw = np.array([G.in_degree(v) if G.is_directed() else G.degree(v) for v in nodes], dtype=float)
+        what = "the number of partners who named it"
+    elif size_by == "trust":
+        received = trust_received(G, attrs=("trust",), min_n=min_n)
+        raw = received["trust"].reindex(nodes).to_numpy(dtype=float)
+        raw = np.where(np.isnan(raw), 0.0, raw)
+        what = "the trust its partners gave it"
+    else:
+        raise ValueError(f"size_by must be 'degree' or 'trust', not {size_by!r}")
+    top = top or (raw.max() if raw.size and raw.max() > 0 else 1.0)
+    return _MIN_SIZE + (_MAX_SIZE - _MIN_SIZE) * raw / top, what
+
+
+def _label_nodes(G, label: str | int) -> list:
+    if label == "none" or label == 0:
+        return []
+    if label == "all":
+        return list(G)
+    k = int(label) if not isinstance(label, str) else 8
+    ranked = sorted(G, key=lambda v: (-(G.in_degree(v) if G.is_directed() else G.degree(v)), str(v)))
+    return [v for v in ranked[:k] if (G.in_degree(v) if G.is_directed() else G.degree(v)) > 0]
+
+
+def draw_network(ax, G, pos: dict, *, size_by: str = "degree", label: str | int = "top",
+                 min_n: int = 1, fontsize: float = 8.0, size_top: float | None = None) -> dict:
+    """Draw ``G`` on ``ax`` at ``pos``: nodes coloured by sector group, sized by ``size_by``.
+
+    Organisations that did not answer the survey in this phase (node attribute
+    ``responded`` false) are drawn hollow: their own ties are unknown, not absent. Labels
+    come from the node attribute ``name``; ``label`` is ``"top"`` (the 8 most named),
+    a number of them, ``"all"`` or ``"none"``. ``size_top`` fixes the value drawn at the
+    largest size (so panels of several phases share one scale).
+
+    Returns
+    -------
+    dict
+        ``{"groups": sector groups drawn, "sized_by": plain-English description,
+        "hollow": number of non-respondents drawn}``.
+    """
+    nodes = [v for v in G if v in pos]
+    sizes, what = _node_sizes(G.subgraph(nodes), size_by, min_n, size_top)
+    colours = [sector_colour(G.nodes[v].get("sector_group")) for v in nodes]
+    responded = np.array([bool(G.nodes[v].get("responded", True)) for v in nodes])
+    nx.draw_networkx_edges(
+        G.subgraph(nodes), pos, ax=ax, edge_color=_EDGE_COLOUR, alpha=0.45, width=0.7,
+        arrows=G.is_directed(), arrowsize=6, arrowstyle="-|>", node_size=list(sizes),
+        connectionstyle="arc3,rad=0.08",
+    )
+    xy = np.array([pos[v] for v in nodes], dtype=float).reshape(-1, 2)
+    if responded.any():
+        ax.scatter(xy[responded, 0], xy[responded, 1], s=sizes[responded],
+                   c=[c for c, r in zip(colours, responded) if r], edgecolors="white", linewidths=0.8, zorder=3)
+    if (~responded).any():
+        ax.scatter(xy[~responded, 0], xy[~responded, 1], s=sizes[~responded], facecolors="white",
+                   edgecolors=[c for c, r in zip(colours, responded) if not r], linewidths=1.6, zorder=3)
+    halo = [path_effects.withStroke(linewidth=2.5, foreground="white")]
+    for v in _label_nodes(G.subgraph(nodes), label):
+        x, y = pos[v]
+        ax.annotate(str(G.nodes[v].get("name", v)), (x, y), xytext=(0, 7), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=fontsize, zorder=4, path_effects=halo)
+    ax.set_axis_off()
+    ax.margins(0.08)
+    groups = [g for g in SECTOR_GROUPS if any(G.nodes[v].get("sector_group") == g for v in nodes)]
+    return {"groups": groups, "sized_by": what, "hollow": int((~responded).sum())}
+
+
+def _legend(fig_or_ax, groups, hollow: bool, **kwargs):
+    handles = [Line2D([], [], marker="o", linestyle="", markersize=9, markerfacecolor=sector_colour(g),
+                      markeredgecolor="white", label=SECTOR_GROUP_LABELS.get(g, g)) for g in groups]
+    if hollow:
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=9, markerfacecolor="white",
+                              markeredgecolor="#555555", markeredgewidth=1.6, label="Did not answer the survey"))
+    return fig_or_ax.legend(handles=handles, **kwargs)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def _where(G) -> str:
+    place = G.graph.get("place_name") or G.graph.get("place") or "the network"
+    phase = G.graph.get("phase_label") or G.graph.get("phase")
+    return f"{place}, {phase}" if phase else str(place)
+
+
+def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: str | int = "top",
+                min_n: int = 1, title: str | None = None, seed: int = 0):
+    """The network map of one place and phase, as a figure with its title and alt text.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        From :func:`analysis.networks.trust_network` (or any graph with ``name`` and
+        ``sector_group`` node attributes).
+    pos : dict, optional
+        Positions (use :func:`place_layout` so every phase shares one); by default
+        :func:`network_layout` of ``G``.
+    size_by : {"degree", "trust"}
+        Node size by the number of partners naming it, or by the trust it receives
+        (means resting on fewer than ``min_n`` ratings are not used).
+    label, min_n, title, seed
+        See :func:`draw_network`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    pos = pos if pos is not None else network_layout(G, seed=seed)
+    title = title or f"Who works with whom: {_where(G)}"
+    n, m = G.number_of_nodes(), G.number_of_edges()
+    fig, ax = new_figure(title, "", figsize=(9, 7.5))
+    info = draw_network(ax, G, pos, size_by=size_by, label=label, min_n=min_n)
+    _legend(ax, info["groups"], info["hollow"] > 0, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+            title="Sector", fontsize=9, title_fontsize=10)
+    ax.text(1.02, 0.02, f"Dot size:\n{_wrap(info['sized_by'], 26)}.\nArrows point from an\norganisation to the\npartner it named.",
+            transform=ax.transAxes, fontsize=8.5, color="#444444", va="bottom", ha="left")
+    counts = {g: sum(1 for v in G if G.nodes[v].get("sector_group") == g) for g in info["groups"]}
+    groups_text = ", ".join(f"{counts[g]} {SECTOR_GROUP_LABELS.get(g, g)}" for g in info["groups"])
+    fig.alt_text = (
+        f"Network map of {_where(G)}: {n} organisations drawn as dots coloured by sector "
+        f"({groups_text}) and {m} working ties drawn as arrows from the organisation that named a "
+        f"partner to the partner. Dot size shows {info['sized_by']}."
+        + (f" {info['hollow']} organisations that did not answer the survey are drawn hollow." if info["hollow"] else "")
+    )
+    fig.tight_layout()
+    return fig
+
+
+def phase_small_multiples(study, place: str, pos: dict | None = None, *, highlight: str | None = None,
+                          size_by: str = "degree", seed: int = 0, label: str | int = "none"):
+    """One small network map per phase of a place, side by side, in one fixed layout.
+
+    ``highlight`` (a phase id) gets a bold panel title. Labels are off by default (the
+    panels are small); the full map of a phase carries them.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    pos = pos if pos is not None else place_layout(study, place, seed=seed)
+    phases = list(study.phase_ids)
+    k = len(phases)
+    ncols = 2 if k == 4 else min(3, k)
+    nrows = math.ceil(k / ncols)
+    place_name = study.place_name(place)
+    fig, axes = new_figure(
+        f"{place_name}: the network in each phase", "", nrows=nrows, ncols=ncols,
+        figsize=(4.6 * ncols, 4.2 * nrows + 0.6), squeeze=False,
+    )
+    groups, hollow, described = set(), False, []
+    networks = {phase: trust_network(study, place, phase) for phase in phases}
+    if size_by == "degree":
+        size_top = max([max((d for _, d in G.in_degree()), default=0) for G in networks.values()] + [1])
+    else:
+        size_top = 4.0
+    for i, ax in enumerate(axes.flat):
+        if i >= k:
+            ax.set_axis_off()
+            continue
+        G = networks[phases[i]]
+        info = draw_network(ax, G, pos, size_by=size_by, label=label, size_top=size_top)
+        groups |= set(info["groups"])
+        hollow |= info["hollow"] > 0
+        label_text = study.phase_label(phases[i])
+        bold = phases[i] == highlight
+        ax.set_title(f"{label_text}{' (this report)' if bold else ''}\n{G.number_of_edges()} ties, "
+                     f"density {100 * nx.density(G):.0f}%", fontsize=11,
+                     fontweight="bold" if bold else "normal", loc="left")
+        described.append(f"{label_text}: {G.number_of_edges()} ties")
+    _legend(fig, [g for g in SECTOR_GROUPS if g in groups], hollow, loc="lower center",
+            ncol=4, bbox_to_anchor=(0.5, -0.01), fontsize=9)
+    fig.alt_text = (
+        f"{k} network maps of {place_name}, one per phase, with every organisation in the same "
+        f"position in each so that ties appearing and disappearing can be compared; dot size shows "
+        f"{'the number of partners who named it' if size_by == 'degree' else 'trust received'}, on one "
+        f"scale for all phases. "
+        + "; ".join(described) + "."
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def group_trust_table(G, attr: str = "sector_group", rating: str = "trust") -> pd.DataFrame:
+    """Mean tie ``rating`` from each sector group (rater) to each sector group (rated), with n.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``from_group``, ``to_group``, ``mean``, ``n`` (ratings), for the pairs of
+        groups with at least one rated tie.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_nodes_from([("c", {"sector_group": "council"}), ("v", {"sector_group": "vcse"}),
+    ...                   ("w", {"sector_group": "vcse"})])
+    >>> G.add_edge("v", "c", trust=3.0); G.add_edge("w", "c", trust=4.0)
+    >>> group_trust_table(G).values.tolist()
+    [['vcse', 'council', 3.5, 2]]
+    """
+    rows = [
+        (G.nodes[u].get(attr), G.nodes[v].get(attr), float(d[rating]))
+        for u, v, d in G.edges(data=True)
+        if d.get(rating) is not None and not pd.isna(d.get(rating))
+    ]
+    frame = pd.DataFrame(rows, columns=["from_group", "to_group", "value"])
+    if frame.empty:
+        return pd.DataFrame(columns=["from_group", "to_group", "mean", "n"])
+    out = frame.groupby(["from_group", "to_group"], sort=False)["value"].agg(["mean", "count"]).reset_index()
+    out = out.rename(columns={"count": "n"})
+    order = {g: i for i, g in enumerate(SECTOR_GROUPS)}
+    out = out.sort_values(["from_group", "to_group"], key=lambda s: s.map(order).fillna(len(order)))
+    out["n"] = out["n"].astype(int)
+    return out.reset_index(drop=True)
+
+
+def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | None = None):
+    """Heatmap of mean tie trust from each sector group (rows) to each (columns), with n.
+
+    Cells resting on fewer than ``min_n`` ratings show "fewer than k" instead of a value
+    (disclosure control); empty cells had no rated ties.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    table = group_trust_table(G, attr)
+    groups = [g for g in SECTOR_GROUPS if any(G.nodes[v].get(attr) == g for v in G)]
+    labels = [SECTOR_GROUP_LABELS.get(g, g) for g in groups]
+    k = len(groups)
+    values = np.full((k, k), np.nan)
+    counts = np.zeros((k, k), dtype=int)
+    index = {g: i for i, g in enumerate(groups)}
+    for row in table.itertuples(index=False):
+        if row.from_group in index and row.to_group in index:
+            values[index[row.from_group], index[row.to_group]] = row.mean
+            counts[index[row.from_group], index[row.to_group]] = row.n
+    hidden = (counts > 0) & (counts < min_n)
+    shown = np.where(hidden, np.nan, values)
+    from matplotlib.patches import Rectangle
+    title = title or f"How much each sector trusts the others: {_where(G)}"
+    fig, ax = new_figure(title, "", figsize=(1.25 * k + 3.2, 1.0 * k + 2.2))
+    image = ax.imshow(shown, cmap=SEQUENTIAL, vmin=1, vmax=4, aspect="auto")
+    ax.grid(False)
+    ax.set_xticks(range(k), labels, rotation=30, ha="right")
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("Rated organisation's sector")
+    ax.set_ylabel("Rating organisation's sector")
+    for i in range(k):
+        for j in range(k):
+            if hidden[i, j]:
+                text, colour = f"fewer than\n{min_n} ratings", "#444444"
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#ececec", edgecolor="white"))
+            elif counts[i, j] == 0:
+                text, colour = "no ties", "#777777"
+            else:
+                text = f"{values[i, j]:.1f}\nn={counts[i, j]}"
+                colour = "white" if values[i, j] < 2.8 else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8.5, color=colour)
+    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    bar.set_label("Mean trust (1 = low, 4 = high)")
+    shown_pairs = int((~np.isnan(shown)).sum())
+    best = ""
+    if shown_pairs:
+        i, j = np.unravel_index(np.nanargmax(shown), shown.shape)
+        lo_i, lo_j = np.unravel_index(np.nanargmin(shown), shown.shape)
+        best = (f" Highest: {labels[i]} rating {labels[j]} at {shown[i, j]:.1f}; lowest: {labels[lo_i]} "
+                f"rating {labels[lo_j]} at {shown[lo_i, lo_j]:.1f}.")
+    fig.alt_text = (
+        f"Heatmap of mean trust between sectors in {_where(G)}: rows are the rating organisation's "
+        f"sector, columns the rated organisation's sector, cells give mean trust on a 1 to 4 scale "
+        f"and the number of ratings; {shown_pairs} of {k * k} cells have a value shown." + best
+    )
+    fig.tight_layout()
+    return fig
+
+
+def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int | None = 40):
+    """Trust each organisation receives, as a sorted dot plot coloured by sector.
+
+    Organisations whose trust rests on fewer than ``min_n`` ratings are left out (and
+    counted in the alt text); ``top`` limits the chart to the most trusted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    received = trust_received(G, attrs=("trust",), min_n=max(min_n, 1))
+    rated = received[received["trust_n"] > 0]
+    shown = rated.dropna(subset=["trust"])
+    left_out = len(rated) - len(shown)
+    if top is not None:
+        shown = shown.head(top)
+    shown = shown.iloc[::-1]  # highest at the top
+    height = max(2.8, 0.28 * len(shown) + 1.6)
+    title = title or f"Trust each organisation receives: {_where(G)}"
+    fig, ax = new_figure(title, "", figsize=(8.5, height))
+    y = np.arange(len(shown))
+    colours = [sector_colour(g) for g in shown["sector_group"]]
+    ax.hlines(y, 1, shown["trust"], color="#dddddd", linewidth=1.2, zorder=1)
+    ax.scatter(shown["trust"], y, c=colours, s=55, zorder=3, edgecolors="white", linewidths=0.6)
+    for yi, (value, n) in enumerate(zip(shown["trust"], shown["trust_n"])):
+        ax.annotate(f"{value:.1f} (n={int(n)})", (value, yi), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=8, color="#333333")
+    ax.set_yticks(y, [str(x) for x in shown["name"]], fontsize=8.5)
+    ax.set_xlim(1, 4.6)
+    ax.set_xticks([1, 2, 3, 4])
+    ax.set_xlabel("Mean trust received (1 = low, 4 = high); n = partners who rated it")
+    ax.set_ylim(-0.7, len(shown) - 0.3)
+    ax.grid(axis="y", visible=False)
+    groups = [g for g in SECTOR_GROUPS if g in set(shown["sector_group"])]
+    if groups:
+        _legend(ax, groups, False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5,
+                title="Sector", title_fontsize=9)
+    note = (f" {left_out} organisations rated by fewer than {min_n} partners are not shown." if left_out else "")
+    if len(shown):
+        first, last = shown.iloc[-1], shown.iloc[0]
+        spread = (f" Trust received ranges from {last['trust']:.1f} to {first['trust']:.1f} on a 1 to 4 scale.")
+    else:
+        spread = " No organisation has enough ratings to show."
+    fig.alt_text = (
+        f"Dot plot of the mean trust each organisation in {_where(G)} receives from the partners that "
+        f"named it, sorted from most to least trusted, coloured by sector; {len(shown)} organisations shown."
+        + spread + note
+    )
+    fig.tight_layout()
+    return fig
