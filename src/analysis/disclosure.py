@@ -586,6 +586,10 @@ def phase_change(table: pd.DataFrame, by, value_col: str, before: str, after: st
         parts[label] = sub[by + [value_col, n_col, "_suppressed"]].rename(
             columns={value_col: label, n_col: f"n_{label}", "_suppressed": f"{label}_suppressed"})
     out = parts["before"].merge(parts["after"], on=by, how="outer", sort=False)
+    # Rows in the order the table first lists them (an outer merge may sort them).
+    both = table[table[phase_col].isin([before, after])]
+    order = {k: i for i, k in enumerate(dict.fromkeys(both[by].itertuples(index=False, name=None)))}
+    out = out.iloc[sorted(range(len(out)), key=lambda i: order.get(tuple(out[by].iloc[i]), len(order)))]
     for label in ("before", "after"):
         out[f"n_{label}"] = out[f"n_{label}"].fillna(0)
         out[f"{label}_suppressed"] = out[f"{label}_suppressed"].astype("boolean").fillna(True).astype(bool)

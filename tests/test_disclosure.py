@@ -1,0 +1,407 @@
+"""Tests for analysis.disclosure: audiences, keyed pseudonyms, suppression, escaped tables."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from analysis import disclosure, paths
+from analysis.disclosure import (
+    OUTSIDE_STUDY,
+    audience_of,
+    disclosure_table,
+    for_audience,
+    html_table,
+    phase_change,
+    pseudonym_map,
+    respondent_pseudonyms,
+    study_key,
+    suppress,
+    suppression_mask,
+    threshold,
+)
+from analysis.study import study_from_tables
+
+KEY = b"test key one"
+SCRIPT = "<script>alert(1)</script>"
+PSEUDONYM = re.compile(r"^(Council|NHS and health|Other public|VCSE|Funder|Business and other) \d{2,}$")
+
+
+def _tables(extra_vcse: int = 0) -> dict[str, pd.DataFrame]:
+    orgs = [
+        ["GB-LAE-NTH", "Northtown Council", "north", "local_authority"],
+        ["GB-NHS-N01", "North Health Trust", "north", "health"],
+        ["GB-CHC-0000007", "North Food Bank & Pantry", "north", "vcse"],
+        ["007", SCRIPT, "north", "community_group"],
+        ["GB-CHC-0000008", "South Advice", "south", "vcse"],
+        ["GB-LAE-STH", "Southville Council", "south", "local_authority"],
+    ]
+    orgs += [[f"GB-CHC-9{i:06d}", f"Extra Charity {i}", "south", "vcse"] for i in range(extra_vcse)]
+    return {
+        "places": pd.DataFrame({"place_id": ["north", "south"], "name": ["Northtown", "Southville"]}),
+        "phases": pd.DataFrame({"phase_id": ["before", "during"], "label": ["Before", "During"],
+                                "start_date": ["2019-04-01", "2020-03-16"],
+                                "end_date": ["2020-03-15", "2020-06-30"]}),
+        "organisations": pd.DataFrame(orgs, columns=["org_id", "name", "place_id", "sector"]),
+        "themes": pd.DataFrame({"theme_id": ["trust"], "label": ["Trust"], "dimension": ["attitudes"]}),
+        "evidence": pd.DataFrame(
+            [["E1", "north", "during", "interview-01", "shift", "trust",
+              "North Food Bank & Pantry now talks to the council weekly", "We just picked up the phone", "true"],
+             ["E2", "north", "during", "interview-02", "shift", "trust",
+              "Trust grew", "They let us down", "false"],
+             ["E3", "south", "during", "interview-03", "threat", "trust",
+              "Funding gaps", "Nobody asked us", ""]],
+            columns=["evidence_id", "place_id", "phase_id", "source", "kind", "theme_id",
+                     "summary", "quote", "consent"]),
+        "survey_items": pd.DataFrame({"item_id": ["Q1", "Q2"], "text": ["I trust partners", "Funding is slow"],
+                                      "theme_id": ["trust", "trust"]}),
+        "survey_responses": pd.DataFrame(
+            [["before", "resp-0001", "GB-CHC-0000007", "Q1", "4"],
+             ["during", "resp-0001", "GB-CHC-0000007", "Q1", "3"],
+             ["during", "resp-0001", "GB-CHC-0000007", "Q2", "2"],
+             ["during", "resp-0002", "GB-CHC-0000008", "Q1", "5"]],
+            columns=["phase_id", "respondent_id", "org_id", "item_id", "score"]),
+        "grants": pd.DataFrame(
+            [["360G-x-1", "Food parcels for North Food Bank & Pantry", "GBP", "1250", "2020-04-20",
+              "GB-CHC-0000007", "North Food Bank & Pantry", "GB-LAE-NTH", "Northtown Council"],
+             ["360G-x-2", "Advice line run by Elsewhere Trust", "GBP", "5000", "2020-05-01",
+              "GB-CHC-9999999", "Elsewhere Trust", "360G-OUTSIDEFUNDER", "Big Outside Funder"]],
+            columns=["Identifier", "Title", "Currency", "Amount Awarded", "Award Date",
+                     "Recipient Org:Identifier", "Recipient Org:Name", "Funding Org:Identifier",
+                     "Funding Org:Name"]),
+    }
+
+
+@pytest.fixture
+def study():
+    return study_from_tables(_tables(), settings={"nameable": ["GB-LAE-NTH"]}, name="disclosure-test")
+
+
+@pytest.fixture
+def key_dir(tmp_path, monkeypatch):
+    d = tmp_path / "keys"
+    monkeypatch.setattr(paths, "KEYS_DIR", d)
+    monkeypatch.setattr(paths, "OUTPUTS_DIR", tmp_path / "outputs")
+    return d
+
+
+# -- audiences ------------------------------------------------------------------------------
+
+def test_internal_is_the_study_unchanged(study):
+    assert for_audience(study, "internal") is study
+    assert audience_of(study) == "internal"
+
+
+@pytest.mark.parametrize("bad", ["public", "Stakeholder", "", None])
+def test_unknown_audience_names_the_allowed_values(study, bad):
+    with pytest.raises(ValueError, match="'internal', 'stakeholder'"):
+        for_audience(study, bad)
+
+
+def test_stakeholder_organisations_are_pseudonyms_except_nameable(study):
+    s = for_audience(study, "stakeholder", key=KEY)
+    names = dict(zip(s.organisations["org_id"], s.organisations["name"]))
+    assert names["GB-LAE-NTH"] == "Northtown Council"  # nameable
+    for org_id in ["GB-NHS-N01", "GB-CHC-0000007", "007", "GB-CHC-0000008", "GB-LAE-STH"]:
+        assert PSEUDONYM.match(names[org_id]), names[org_id]
+    assert names["GB-NHS-N01"].startswith("NHS and health ")
+    assert names["007"].startswith("VCSE ")  # community groups are in the VCSE group
+    assert names["GB-LAE-STH"].startswith("Council ")
+    assert len(set(names.values())) == len(names)
+    assert audience_of(s) == "stakeholder"
+    # The original is untouched, and types are kept.
+    assert study.organisations["name"].tolist()[3] == SCRIPT
+    assert s.organisations["name"].dtype == study.organisations["name"].dtype
+
+
+def test_stakeholder_quotes_only_with_consent(study):
+    s = for_audience(study, "stakeholder", key=KEY)
+    q = dict(zip(s.evidence["evidence_id"], s.evidence["quote"]))
+    assert q["E1"] == "We just picked up the phone"
+    assert pd.isna(q["E2"])  # consent false
+    assert pd.isna(q["E3"])  # consent not given
+
+
+def test_stakeholder_free_text_names_replaced(study):
+    s = for_audience(study, "stakeholder", key=KEY)
+    food_bank = pseudonym_map(study, key=KEY)["GB-CHC-0000007"]
+    summary = s.evidence.loc[s.evidence["evidence_id"] == "E1", "summary"].iloc[0]
+    assert summary == f"{food_bank} now talks to the council weekly"
+    titles = s.grants["Title"].tolist()
+    assert titles == [f"Food parcels for {food_bank}", f"Advice line run by {OUTSIDE_STUDY}"]
+
+
+def test_stakeholder_respondent_ids_replaced_consistently(study):
+    s = for_audience(study, "stakeholder", key=KEY)
+    ids = s.survey_responses["respondent_id"].tolist()
+    assert not {"resp-0001", "resp-0002"} & set(ids)
+    assert ids[0] == ids[1] == ids[2] != ids[3]  # one respondent keeps one code across phases
+    assert all(re.fullmatch(r"R-[0-9a-f]{8}", i) for i in ids)
+
+
+def test_stakeholder_grant_names(study):
+    s = for_audience(study, "stakeholder", key=KEY)
+    m = pseudonym_map(study, key=KEY)
+    assert s.grants["Recipient Org:Name"].tolist() == [m["GB-CHC-0000007"], OUTSIDE_STUDY]
+    assert s.grants["Funding Org:Name"].tolist() == ["Northtown Council", OUTSIDE_STUDY]
+
+
+def test_nameable_grant_party_outside_study_keeps_name():
+    st = study_from_tables(_tables(), settings={"nameable": ["360G-OUTSIDEFUNDER"]}, name="t")
+    s = for_audience(st, "stakeholder", key=KEY)
+    assert s.grants["Funding Org:Name"].tolist()[1] == "Big Outside Funder"
+
+
+# -- pseudonyms -----------------------------------------------------------------------------
+
+def test_pseudonyms_stable_for_a_key_and_change_with_another(study):
+    a = pseudonym_map(study, key=KEY)
+    assert a == pseudonym_map(study, key=KEY)
+    b = pseudonym_map(study, key=b"another key")
+    assert a != b
+    assert a["GB-LAE-NTH"] == b["GB-LAE-NTH"] == "Northtown Council"
+
+
+def test_pseudonyms_the_same_in_every_phase_and_place(study):
+    """A page for one phase or place sees the same pseudonyms: they depend on the org_ids only."""
+    full = pseudonym_map(study, key=KEY)
+    one_phase = study.replace(
+        phases=study.phases[study.phases["phase_id"] == "during"],
+        survey_responses=study.survey_responses[study.survey_responses["phase_id"] == "during"])
+    assert pseudonym_map(one_phase, key=KEY) == full
+    shuffled = study.replace(organisations=study.organisations.iloc[::-1].reset_index(drop=True))
+    assert pseudonym_map(shuffled, key=KEY) == full
+    # Names do not enter the mapping (renaming an organisation keeps its pseudonym).
+    renamed = study.organisations.assign(name=study.organisations["name"] + " Ltd")
+    assert pseudonym_map(study.replace(organisations=renamed), key=KEY) == {
+        k: (v + " Ltd" if k == "GB-LAE-NTH" else v) for k, v in full.items()}
+    # The stakeholder study of one place shows the same names as the full one.
+    s = for_audience(study, "stakeholder", key=KEY)
+    north = s.organisations[s.organisations["place_id"] == "north"]
+    assert dict(zip(north["org_id"], north["name"])) == {k: full[k] for k in north["org_id"]}
+
+
+def test_adding_an_organisation_rarely_renumbers_others():
+    small = study_from_tables(_tables(extra_vcse=20), name="t")
+    big = study_from_tables(_tables(extra_vcse=21), name="t")
+    a, b = pseudonym_map(small, key=KEY), pseudonym_map(big, key=KEY)
+    changed = [k for k in a if a[k] != b[k]]
+    assert len(changed) <= 1  # at most one displaced by the newcomer (rank numbering moves ~half)
+
+
+def test_codes_widen_for_large_groups():
+    m = pseudonym_map(study_from_tables(_tables(extra_vcse=45), name="t"), key=KEY)
+    vcse = [v for v in m.values() if v.startswith("VCSE ")]
+    assert len(vcse) == 48 and len(set(vcse)) == 48
+    assert all(re.fullmatch(r"VCSE \d{3}", v) for v in vcse)  # 48 > 39: three digits
+    council = [v for v in m.values() if v.startswith("Council ")]
+    assert all(re.fullmatch(r"Council \d{2}", v) for v in council)
+
+
+def test_pseudonym_is_keyed_not_a_bare_hash(study):
+    """The code is HMAC-SHA256(key, org_id) mod 99, worked out here independently."""
+    import hashlib
+    import hmac
+
+    one = study_from_tables(
+        {k: v for k, v in _tables().items() if k in ("places", "phases")}
+        | {"organisations": pd.DataFrame({"org_id": ["GB-NHS-N01"], "name": ["North Health Trust"],
+                                          "place_id": ["north"], "sector": ["health"]})}, name="t")
+    digest = hmac.new(KEY, b"org\x00GB-NHS-N01", hashlib.sha256).digest()
+    code = int.from_bytes(digest[:8], "big") % 99 + 1
+    assert pseudonym_map(one, key=KEY) == {"GB-NHS-N01": f"NHS and health {code:02d}"}
+    with pytest.raises(ValueError, match="non-empty"):
+        pseudonym_map(one, key=b"")
+
+
+def test_respondent_pseudonyms_change_with_key(study):
+    a = respondent_pseudonyms(study, key=KEY)
+    assert set(a) == {"resp-0001", "resp-0002"}
+    assert a == respondent_pseudonyms(study, key=KEY)
+    assert a != respondent_pseudonyms(study, key=b"another key")
+
+
+# -- the key file ---------------------------------------------------------------------------
+
+def test_key_file_created_0600_outside_outputs_and_reused(study, key_dir):
+    key = study_key(study)
+    path = key_dir / "disclosure-test.key"
+    assert path.is_file() and len(key) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert paths.OUTPUTS_DIR not in path.parents
+    assert study_key(study) == key  # reused
+    assert for_audience(study, "stakeholder").organisations["name"].tolist() == \
+        for_audience(study, "stakeholder", key=key).organisations["name"].tolist()
+    assert not list(key_dir.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_key_stable_across_runs(study, tmp_path):
+    """A new process reading the same key directory gives the same pseudonyms."""
+    code = (
+        "from analysis.study import study_from_tables\n"
+        "from analysis.disclosure import pseudonym_map\n"
+        "import pandas as pd, json, sys\n"
+        "sys.path.insert(0, %r)\n"
+        "from test_disclosure import _tables\n"
+        "s = study_from_tables(_tables(), settings={'nameable': ['GB-LAE-NTH']}, name='disclosure-test')\n"
+        "print(json.dumps(pseudonym_map(s), sort_keys=True))\n" % os.path.dirname(__file__)
+    )
+    env = dict(os.environ, COORDINATION_KEY_DIR=str(tmp_path / "keys"))
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] and "NHS and health" in runs[0]
+    assert stat.S_IMODE((tmp_path / "keys" / "disclosure-test.key").stat().st_mode) == 0o600
+
+
+def test_default_key_dir_is_git_ignored_and_outside_outputs():
+    if "COORDINATION_KEY_DIR" in os.environ:
+        pytest.skip("COORDINATION_KEY_DIR moves the key directory")
+    assert paths.OUTPUTS_DIR not in paths.KEYS_DIR.parents
+    ignore = (paths.PROJECT_ROOT / ".gitignore").read_text()
+    assert ".keys/" in ignore.split()
+
+
+def test_key_dir_inside_outputs_refused(study, tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "OUTPUTS_DIR", tmp_path / "outputs")
+    with pytest.raises(ValueError, match="must not be inside"):
+        study_key(study, key_dir=tmp_path / "outputs" / "keys")
+
+
+def test_damaged_key_file_refused(study, key_dir):
+    key_dir.mkdir(parents=True)
+    (key_dir / "disclosure-test.key").write_bytes(b"short")
+    with pytest.raises(ValueError, match="damaged"):
+        study_key(study)
+
+
+# -- suppression, worked by hand --------------------------------------------------------------
+
+def test_threshold_by_audience(study):
+    st = study_from_tables(_tables(), settings={"disclosure_threshold": 3}, name="t")
+    assert threshold(st, "stakeholder") == 3 and threshold(st, "internal") == 1
+    assert threshold(for_audience(st, "stakeholder", key=KEY)) == 3
+    assert threshold(st) == 1
+    assert threshold(study, "stakeholder") == 5
+
+
+def test_primary_suppression_never_shows_value_or_zero():
+    t = pd.DataFrame({"group": ["a", "b", "c", "d"], "mean": [3.5, 2.0, 0.0, 4.0], "n": [5, 4, 0, pd.NA]})
+    out = suppress(t, "mean", "n", 5)
+    msg = "fewer than 5 responses"
+    assert out["mean"].tolist() == [3.5, msg, msg, msg]
+    assert out["n"].tolist() == [5, msg, msg, msg]  # n = 0 shows the message, not 0
+    ratings = suppress(t, "mean", "n", 5, unit="ratings")
+    assert ratings["mean"].tolist()[1] == "fewer than 5 ratings"
+
+
+def test_internal_threshold_shows_everything_but_empty_cells():
+    t = pd.DataFrame({"group": ["a", "b"], "mean": [2.0, float("nan")], "n": [1, 0]})
+    out = suppress(t, "mean", "n", 1)
+    assert out["mean"].tolist() == [2.0, "no responses"]
+
+
+def test_secondary_suppression_one_way_with_total():
+    # n: vcse 10, faith 3, health 6, council 7, All 26. faith < 5 -> hidden; it could be
+    # recovered as 26 - 10 - 6 - 7, so the smallest other part (health, 6) is hidden too.
+    t = pd.DataFrame({"sector": ["vcse", "faith", "health", "council", "All"],
+                      "count": [10, 3, 6, 7, 26]})
+    t["n"] = t["count"]
+    assert suppression_mask(t, "n", 5, margins={"sector": "All"}).tolist() == [False, True, True, False, False]
+    # Without a total nothing can be subtracted: only the small cell goes.
+    assert suppression_mask(t.iloc[:4], "n", 5).tolist() == [False, True, False, False]
+
+
+def test_secondary_suppression_with_two_parts_and_with_one():
+    # Two parts, one small: the other part would be the total minus the hidden one, and
+    # hiding it still leaves the total equal to their sum, so: hide it as well (both parts),
+    # total stays.
+    t = pd.DataFrame({"g": ["x", "y", "All"], "n": [2, 9, 11]})
+    assert suppression_mask(t, "n", 5, margins={"g": "All"}).tolist() == [True, True, False]
+    # One part only: it equals the total, so the total must go too.
+    t1 = pd.DataFrame({"g": ["x", "All"], "n": [2, 2]})
+    assert suppression_mask(t1, "n", 5, margins={"g": "All"}).tolist() == [True, True]
+
+
+def test_secondary_suppression_two_way_with_row_and_column_totals():
+    """Worked by hand (rows A-C, columns X-Z, margins "All"):
+
+           X   Y   Z   All
+        A 10   3   7   20      (A,Y) = 3 < 5: primary.
+        B  8   9  20   37      Row A: one hidden -> hide smallest shown in row A: (A,Z) 7.
+        C  6  12  15   33      Columns: Y has (A,Y) -> hide (B,Y) 9; Z has (A,Z) -> hide (C,Z) 15.
+      All 24  24  42   90      Rows again: B has (B,Y) -> hide (B,X) 8; C has (C,Z) -> hide (C,X) 6.
+    Now every row and column with a hidden cell has two: done. Shown: (A,X), (B,Z), (C,Y) and
+    all margins. The hidden cells form a 6-cycle, so the margins give 5 independent
+    equations for 6 unknowns: no hidden value is determined.
+    """
+    grid = {"A": [10, 3, 7, 20], "B": [8, 9, 20, 37], "C": [6, 12, 15, 33], "All": [24, 24, 42, 90]}
+    rows = [(r, c, n) for r, ns in grid.items() for c, n in zip(["X", "Y", "Z", "All"], ns)]
+    t = pd.DataFrame(rows, columns=["row", "col", "n"])
+    mask = suppression_mask(t, "n", 5, margins={"col": "All", "row": "All"})
+    hidden = {(r, c) for (r, c, _), m in zip(rows, mask) if m}
+    assert hidden == {("A", "Y"), ("A", "Z"), ("B", "Y"), ("C", "Z"), ("B", "X"), ("C", "X")}
+
+
+def test_phase_change_suppressed_when_either_phase_is():
+    # before: a 6, b 3, c 8, All 17 -> b primary, a (6) secondary.
+    # after:  a 7, b 8, c 2, All 17 -> c primary, a (7) secondary.
+    t = pd.DataFrame({
+        "phase_id": ["p1"] * 4 + ["p2"] * 4,
+        "g": ["a", "b", "c", "All"] * 2,
+        "mean": [2.0, 3.0, 1.0, 2.0, 2.5, 3.5, 1.5, 2.75],
+        "n": [6, 3, 8, 17, 7, 8, 2, 17],
+    })
+    c = phase_change(t, "g", "mean", "p1", "p2", k=5, margins={"g": "All"})
+    assert c["g"].tolist() == ["a", "b", "c", "All"]
+    assert c["before_suppressed"].tolist() == [True, True, False, False]
+    assert c["after_suppressed"].tolist() == [True, False, True, False]
+    assert c["change_suppressed"].tolist() == [True, True, True, False]
+    assert c["change"].tolist() == [0.5, 0.5, 0.5, 0.75]
+    shown = suppress(c, ["before", "after", "change"], "n_after", 5, mask=c["change_suppressed"], hide_n=False)
+    assert shown.loc[3, "change"] == 0.75 and shown.loc[1, "change"] == "fewer than 5 responses"
+
+
+def test_phase_change_cell_missing_in_one_phase_is_suppressed():
+    t = pd.DataFrame({"phase_id": ["p1", "p1", "p2"], "g": ["a", "b", "a"], "mean": [1.0, 2.0, 1.5],
+                      "n": [9, 9, 9]})
+    c = phase_change(t, "g", "mean", "p1", "p2", k=5)
+    assert c.set_index("g").loc["b", "change_suppressed"]
+    assert not c.set_index("g").loc["a", "change_suppressed"]
+
+
+def test_margin_column_missing_is_an_error():
+    with pytest.raises(KeyError, match="sector"):
+        suppression_mask(pd.DataFrame({"g": ["a"], "n": [1]}), "n", 5, margins={"sector": "All"})
+
+
+# -- HTML -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("audience", ["internal", "stakeholder"])
+def test_script_organisation_is_escaped_in_tables(study, audience):
+    s = for_audience(study, audience, key=KEY)
+    orgs = s.organisations[["name", "sector"]].assign(n=[9, 9, 9, 2, 9, 9], trust=[3.0] * 6)
+    for page in (html_table(orgs, caption=f"Organisations {SCRIPT}"),
+                 disclosure_table(orgs, "trust", "n", threshold(s, audience), headers={"name": SCRIPT})):
+        assert "<script" not in page.lower()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # caption / header, escaped
+    body = html_table(orgs)
+    if audience == "internal":
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body  # shown, as text
+    else:
+        assert "alert(1)" not in body  # pseudonymised
+
+
+def test_disclosure_table_hides_small_cells():
+    t = pd.DataFrame({"sector": ["VCSE", "Council & partners"], "mean": [3.25, 1.75], "n": [8, 2]})
+    page = disclosure_table(t, "mean", "n", 5, formats={"mean": "{:.2f}"}, caption="Trust received")
+    assert "3.25" in page and "1.75" not in page
+    assert page.count("fewer than 5 responses") == 2  # mean and n
+    assert "Council &amp; partners" in page
+    assert 'class="cip-suppressed"' in page
+    assert page._repr_html_() == str(page)
