@@ -319,7 +319,7 @@ class _Scanner:
         # Text and attribute values with entities decoded (alt="Age UK &amp; ..."); then the
         # text with tags removed, so a name split by markup (<b>Age</b> UK) is still found.
         self.text(html.unescape(doc), path, f"{where} text", line_numbers=True)
-        self.text(html.unescape(_TAG.sub(_keep_lines, doc)), path, f"{where} text", line_numbers=True)
+        self.text(html.unescape(_TAG.sub(_untag, doc)), path, f"{where} text", line_numbers=True)
 
     def svg(self, doc: str, path: str, where: str = "SVG") -> None:
         """Search SVG markup: drawn text and metadata (title, description, RDF)."""
@@ -328,7 +328,7 @@ class _Scanner:
             self.text(html.unescape(_TAG.sub(" ", m.group(0))), path, f"{where} metadata")
         rest = _SVG_METADATA_SPAN.sub(" ", doc)
         self.text(html.unescape(rest), path, f"{where} text")
-        self.text(html.unescape(_TAG.sub("", rest)), path, f"{where} text")
+        self.text(html.unescape(_TAG.sub(_untag, rest)), path, f"{where} text")
 
     def png(self, data: bytes, path: str, where: str = "PNG") -> None:
         """Search a PNG's text chunks (tEXt, zTXt, iTXt): keywords and values."""
@@ -422,6 +422,17 @@ class _Scanner:
 
 def _keep_lines(m: re.Match) -> str:
     return "\n" * m.group(0).count("\n")
+
+
+_INLINE_TAG = re.compile(r"</?(?:a|abbr|b|bdi|bdo|cite|code|data|em|i|kbd|mark|q|s|samp|small|span|strong|sub|"
+                         r"sup|time|u|var|wbr|tspan)\b", re.I)
+
+
+def _untag(m: re.Match) -> str:
+    """A tag removed: nothing for inline markup (<b>Age</b> UK), a space for the rest
+    (a cell or line break separates words), keeping line breaks for line numbers."""
+    tag = m.group(0)
+    return "\n" * tag.count("\n") or ("" if _INLINE_TAG.match(tag) else " ")
 
 
 def png_text_chunks(data: bytes):
