@@ -742,7 +742,8 @@ def summarise(project: Project, convention: PositionConvention | None = None) ->
     by_source = Counter(s.source for s in project.selections)
     for s in project.sources.values():
         where = s.text_member or s.text_problem or "no text"
-        out.append(f"  {s.name}  [{s.kind}; {by_source.get(s.guid, 0)} coded selections; text: {where}]")
+        n = by_source.get(s.guid, 0)
+        out.append(f"  {s.name}  [{s.kind}; {n} coded selection{'' if n == 1 else 's'}; text: {where}]")
     out += ["", f"variables ({len(project.variables)}): " + (", ".join(f"{v.name} ({v.type})" for v in project.variables.values()) or "none")]
     named_cases = [c for c in project.cases.values() if c.name]
     out.append(f"cases ({len(named_cases)} named, {len(project.cases) - len(named_cases)} describing one source):")
@@ -774,7 +775,8 @@ def starter_mapping(project: Project) -> pd.DataFrame:
     uses = project.code_uses()
     rows = []
     for c in project.codes.values():
-        note = f"used {uses.get(c.guid, 0)} times" + ("" if c.codable else "; not codable")
+        n = uses.get(c.guid, 0)
+        note = f"used {n} time{'' if n == 1 else 's'}" + ("" if c.codable else "; not codable")
         if c.description:
             note += f"; {' '.join(c.description.split())[:120]}"
         rows.append({"rule": "code", "match": c.path_text, "note": note})
