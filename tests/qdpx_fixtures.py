@@ -85,6 +85,7 @@ class QdpxBuilder:
         self.cases: list[dict] = []
         self.text_sources: list[TextSourceSpec] = []
         self.other_sources: list[str] = []  # raw XML of non-text sources
+        self.sets: list[tuple[str, list[str]]] = []  # (name, source guids): MAXQDA document groups
         self.expected: list[Expected] = []
         self.user_guid = self.user("Coder One")
 
@@ -170,6 +171,9 @@ class QdpxBuilder:
         )
         return g
 
+    def document_set(self, name: str, sources) -> None:
+        self.sets.append((name, [s.guid if hasattr(s, "guid") else s for s in sources]))
+
     # -- output
     def _code_xml(self, node) -> str:
         attrs = f'guid="{node["guid"]}" name={quoteattr(node["name"])} isCodable="{str(node["codable"]).lower()}"'
@@ -228,6 +232,12 @@ class QdpxBuilder:
                 out += self._value_xml(s.values) + "</TextSource>"
             out += "".join(self.other_sources)
             parts.append(out + "</Sources>")
+        if self.sets:
+            parts.append("<Sets>" + "".join(
+                f'<Set guid="{new_guid()}" name={quoteattr(n)}>'
+                + "".join(f'<MemberSource targetGUID="{g}"/>' for g in members) + "</Set>"
+                for n, members in self.sets
+            ) + "</Sets>")
         parts.append("</Project>")
         return "\n".join(parts)
 

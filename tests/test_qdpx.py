@@ -321,6 +321,30 @@ def test_place_and_phase_from_source_names_and_parent_code_mapping(tmp_path, tin
     assert rows.loc["took months", "summary"] == "took months"  # no description: the text itself
 
 
+def test_place_and_phase_from_maxqda_document_sets(tmp_path, tiny_dir):
+    b = QdpxBuilder(origin="MAXQDA 24 (Release 24.7.0)", unit="utf16", crlf="one")
+    trust = b.code("Trust")
+    s1 = b.text_source("Interview A", "We trust the council now.")
+    s2 = b.text_source("Interview B", "Trust fell apart.")
+    b.document_set("Southville interviews", [s1, s2])
+    b.document_set("Wave 1", [s1])
+    b.document_set("Wave 2", [s2])
+    b.select(s1, "trust the council", [trust])
+    b.select(s2, "fell apart", [trust])
+    mapping = write_mapping(tmp_path / "m.csv", [
+        ["code", "Trust", "", "shift", "trust"],
+        ["place_from_set", "southville interviews", "south"],
+        ["phase_from_set", "Wave 1", "before"], ["phase_from_set", "Wave 2", "During"],
+    ])
+    project = read_qdpx(b.write(tmp_path / "sets.qdpx"))
+    assert project.sources[s1.guid].sets == ["Southville interviews", "Wave 1"]
+    assert "sets of documents (3): Southville interviews (2), Wave 1 (1), Wave 2 (1)" in summarise(project)
+    result = evidence_from_project(project, read_mapping(mapping, project), load_study(tiny_dir))
+    got = result.evidence.set_index("quote")[["place_id", "phase_id"]].to_dict("index")
+    assert got == {"trust the council": {"place_id": "south", "phase_id": "before"},
+                   "fell apart": {"place_id": "south", "phase_id": "during"}}
+
+
 def test_skipped_rows_say_why(tmp_path, tiny_dir):
     b = QdpxBuilder(origin="QualCoder 3.6")
     known = b.code("Known")
@@ -350,7 +374,7 @@ def test_skipped_rows_say_why(tmp_path, tiny_dir):
     assert reasons == [
         ("", "selection has no code (an annotation)"),
         ("Bad theme", "theme_id 'no_such_theme' (mapping row 3) is not a theme of the study"),
-        ("Known", "no place: no variable or source-name rule of the mapping gives one"),  # Int 2: no case
+        ("Known", "no place: no variable, set or source-name rule of the mapping gives one"),  # Int 2: no case
         ("Known", "place 'Atlantis' (variable 'Locality') is not a place of the study"),
         ("Unmapped", "code not in the mapping"),
     ]

@@ -87,6 +87,8 @@ MAPPING_RULES = (
     "code",
     "place_from_variable",
     "phase_from_variable",
+    "place_from_set",
+    "phase_from_set",
     "place_from_source",
     "phase_from_source",
 )
@@ -219,6 +221,7 @@ class Source:
     text_member: str | None = None  # where in the zip the text came from ("inline" if in the XML)
     had_bom: bool = False
     values: dict[str, str] = field(default_factory=dict)
+    sets: list[str] = field(default_factory=list)  # names of the sets (document groups) holding it
 
 
 @dataclass
@@ -523,6 +526,13 @@ def read_qdpx(path: str | os.PathLike) -> Project:
             for ts in el.iterfind(f".//{_Q}TranscriptSelection"):
                 add_selection(ts, g, "transcript")
 
+        # Sets: MAXQDA exports its document groups as Sets of MemberSource.
+        for st in root.iterfind(f"{_Q}Sets/{_Q}Set"):
+            for ms in st.iterfind(f"{_Q}MemberSource"):
+                member_src = sources.get(_norm_guid(ms.get("targetGUID")))
+                if member_src is not None:
+                    member_src.sets.append(st.get("name"))
+
         # Variables of a source given through a case with no name and one SourceRef
         # (MAXQDA, Quirkos): they describe the source itself.
         for case in cases.values():
@@ -750,6 +760,9 @@ def summarise(project: Project, convention: PositionConvention | None = None) ->
     for c in named_cases:
         vals = ", ".join(f"{k}={v}" for k, v in c.values.items())
         out.append(f"  {c.name}: {len(c.sources)} sources" + (f"; {vals}" if vals else ""))
+    set_sizes = Counter(name for src in project.sources.values() for name in src.sets)
+    out.append(f"sets of documents ({len(set_sizes)}): "
+               + (", ".join(f"{k} ({n})" for k, n in set_sizes.items()) or "none"))
     out += ["", "coded selections: " + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none")]
     return "\n".join(out)
 
@@ -790,6 +803,10 @@ def starter_mapping(project: Project) -> pd.DataFrame:
         rows.append({"rule": rule, "match": v.name,
                      "note": "" if rule else "variable: set rule to place_from_variable or phase_from_variable to use it"})
     blank = dict.fromkeys(MAPPING_COLUMNS, "")
+    set_sizes = Counter(name for src in project.sources.values() for name in src.sets)
+    for name, n in set_sizes.items():
+        rows.append({"match": name, "note": f"set of {n} documents: set rule to place_from_set or phase_from_set "
+                                            "and value to the place_id or phase_id to use it"})
     return pd.DataFrame([{**blank, **r} for r in rows], columns=list(MAPPING_COLUMNS))
 
 
@@ -806,6 +823,8 @@ class Mapping:
     place_patterns: list[tuple[re.Pattern, str]]
     phase_patterns: list[tuple[re.Pattern, str]]
     unmatched_codes: list[str]
+    place_sets: list[tuple[str, str]] = field(default_factory=list)  # (set name, place)
+    phase_sets: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _read_csv_rows(path) -> list[dict]:
@@ -877,6 +896,11 @@ def read_mapping(path, project: Project) -> Mapping:
                 problems.append(f"row {n}, value: {match!r} names a value, so give the {rule[:5]}_id it stands for")
             entry = (var.strip(), value.strip() or None, target)
             (m.place_variables if rule.startswith("place") else m.phase_variables).append(entry)
+        elif rule.endswith("_from_set"):
+            target = row.get("value", "")
+            if not target:
+                problems.append(f"row {n}, value: empty (the {rule[:5]}_id for the documents of set {match!r})")
+            (m.place_sets if rule.startswith("place") else m.phase_sets).append((match, target))
         else:
             target = row.get("value", "")
             if not target:
@@ -992,7 +1016,7 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
             g = code.parent if code else None
         return None
 
-    def resolve(sel, src, var_rules, patterns, lookup, what):
+    def resolve(sel, src, var_rules, set_rules, patterns, lookup, what):
         cases = [c for c in project.cases.values() if c.name and (src.guid in c.sources or sel.guid in c.selections)]
         for var, value, target in var_rules:
             found = set()
@@ -1012,12 +1036,21 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
                 if _norm_key(v) in lookup:
                     return lookup[_norm_key(v)], None
                 return None, f"{what} {v!r} (variable {var!r}) is not a {what} of the study"
+        in_sets = {x.casefold() for x in src.sets if x}
+        found = {t for name, t in set_rules if name.casefold() in in_sets}
+        if len(found) > 1:
+            return None, f"{what} ambiguous: the document's sets give {sorted(found)}"
+        if found:
+            (t,) = found
+            if _norm_key(t) in lookup:
+                return lookup[_norm_key(t)], None
+            return None, f"{what} {t!r} (set rule) is not a {what} of the study"
         for pattern, target in patterns:
             if pattern.search(src.name):
                 if _norm_key(target) in lookup:
                     return lookup[_norm_key(target)], None
                 return None, f"{what} {target!r} (source pattern {pattern.pattern!r}) is not a {what} of the study"
-        return None, f"no {what}: no variable or source-name rule of the mapping gives one"
+        return None, f"no {what}: no variable, set or source-name rule of the mapping gives one"
 
     for sel in project.selections:
         src = project.sources.get(sel.source)
@@ -1051,8 +1084,10 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
                 targets.append((code, row))
         if not targets:
             continue
-        place, why_place = resolve(sel, src, mapping.place_variables, mapping.place_patterns, places, "place")
-        phase, why_phase = resolve(sel, src, mapping.phase_variables, mapping.phase_patterns, phases, "phase")
+        place, why_place = resolve(sel, src, mapping.place_variables, mapping.place_sets, mapping.place_patterns,
+                                   places, "place")
+        phase, why_phase = resolve(sel, src, mapping.phase_variables, mapping.phase_sets, mapping.phase_patterns,
+                                   phases, "phase")
         if place is None or phase is None:
             for code, _ in targets:
                 skip(sel, why_place or why_phase, code.path_text)
