@@ -26,6 +26,9 @@ __all__ = [
     "format_change",
     "change_sentence",
     "indicator_sentences",
+    "place_scorecard_table",
+    "compare_places_table",
+    "sentences_html",
 ]
 
 #: What a rise in an indicator means. "up is good": more is better (trust, density);
@@ -686,3 +689,112 @@ def indicator_sentences(study, place: str, phase: str, *, indicators=SCORECARD_I
             after_label=study.phase_label(phase),
         ))
     return sentences
+
+
+# ----------------------------------------------------------------------------- display
+
+
+def _reading(improvement, direction: str, change_text: str) -> str:
+    if direction == "neutral":
+        return "neither better nor worse"
+    if _missing(improvement):
+        return "–"
+    if not change_text.startswith(("+", "\u2212")):  # rounds to zero as printed
+        return "no change"
+    return "better" if improvement > 0 else "worse"
+
+
+def place_scorecard_table(study, place: str, phase: str, *, table: pd.DataFrame | None = None,
+                          indicators=SCORECARD_INDICATORS) -> pd.DataFrame:
+    """The scorecard of one place in one phase, formatted for readers.
+
+    Parameters
+    ----------
+    study : Study
+    place, phase : str
+    table : pandas.DataFrame, optional
+        A precomputed :func:`indicator_table`.
+    indicators : sequence of str
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns ``Indicator``, ``This phase``, ``Change since <previous phase>``,
+        ``Change since <first phase>`` (the change columns only where there is such a phase)
+        and ``Reading`` ("better", "worse", "no change", "neither better nor worse" for
+        neutral indicators). Show it with :func:`analysis.disclosure.html_table`.
+
+    Examples
+    --------
+    >>> from analysis.evidence import _tiny_evidence_study
+    >>> s = _tiny_evidence_study()
+    >>> place_scorecard_table(s, "p", "b", indicators=["evidence_threat"]).values.tolist()
+    [['Threats recorded (lower is better)', '2', '+2', 'worse']]
+    """
+    card = scorecard(study, phase, table=table, indicators=indicators)
+    card = card[card["place_id"] == place]
+    previous = study.previous_phase(phase)
+    first = list(study.phase_ids)[0]
+    out = pd.DataFrame({
+        "Indicator": [f"{lab} (lower is better)" if d == "down is good" else lab
+                      for lab, d in zip(card["label"], card["direction"])],
+        "This phase": ["suppressed" if sup else txt for sup, txt in zip(card["suppressed"], card["value_text"])],
+    })
+    if previous:
+        out[f"Change since {study.phase_label(previous)}"] = list(card["change_text"])
+    if previous and previous != first:
+        out[f"Change since {study.phase_label(first)}"] = [
+            format_change(c, u) for c, u in zip(card["change_from_first"], card["unit"])]
+    if previous:
+        out["Reading"] = [_reading(i, d, c) for i, d, c in zip(card["improvement"], card["direction"],
+                                                               card["change_text"])]
+    return out.reset_index(drop=True)
+
+
+def compare_places_table(study, phase: str, *, table: pd.DataFrame | None = None,
+                         indicators=SCORECARD_INDICATORS) -> pd.DataFrame:
+    """Indicators (rows) by places (columns) in one phase: value and change, as text.
+
+    Each cell reads "74% (+16 pts)" (value, then the change since the previous phase in
+    brackets; just the value in the first phase). Columns are the places' names as the
+    study shows them (pseudonymised studies keep place names: places are not organisations).
+
+    Examples
+    --------
+    >>> from analysis.evidence import _tiny_evidence_study
+    >>> s = _tiny_evidence_study()
+    >>> compare_places_table(s, "b", indicators=["evidence_threat"]).values.tolist()
+    [['Threats recorded (lower is better)', '2 (+2)']]
+    """
+    card = scorecard(study, phase, table=table, indicators=indicators)
+    rows = []
+    for ind in dict.fromkeys(card["indicator"]):
+        sub = card[card["indicator"] == ind].set_index("place_id")
+        meta = sub.iloc[0]
+        label = f"{meta['label']} (lower is better)" if meta["direction"] == "down is good" else meta["label"]
+        row = {"Indicator": label}
+        for place in study.place_ids:
+            if place not in sub.index:
+                row[study.place_name(place)] = "–"
+                continue
+            r = sub.loc[place]
+            value = "suppressed" if r["suppressed"] else r["value_text"]
+            row[study.place_name(place)] = value if r["change_text"] == "–" else f"{value} ({r['change_text']})"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["Indicator", *[study.place_name(p) for p in study.place_ids]])
+
+
+def sentences_html(sentences, *, empty: str = "There are no figures to report.") -> str:
+    """Sentences as an escaped HTML list (a paragraph saying so when there are none).
+
+    Examples
+    --------
+    >>> sentences_html(["Trust <rose>."])
+    '<ul class="cip-sentences"><li>Trust &lt;rose&gt;.</li></ul>'
+    """
+    import html
+
+    sentences = list(sentences)
+    if not sentences:
+        return f"<p>{html.escape(empty)}</p>"
+    return '<ul class="cip-sentences">' + "".join(f"<li>{html.escape(s)}</li>" for s in sentences) + "</ul>"
