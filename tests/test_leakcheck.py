@@ -43,6 +43,7 @@ def study():
                  ["GB-CHC-8", "Age UK", "vcse"],
                  ["GB-CHC-9", "Age UK Northtown", "vcse"],
                  ["GB-CHC-10", "Hub", "community_group"],
+                 ["GB-CHC-12", "Northtown Council Food Fund", "vcse"],
                  ["GB-CHC-11", "Community", "community_group"],
                  ["007", SCRIPT, "community_group"]],
                 columns=["org_id", "name", "sector"]).assign(place_id="north"),
@@ -80,7 +81,11 @@ def _figure(title: str):
 def test_leak_terms(study):
     terms = leak_terms(study)
     # Not nameable, long enough, not generic; grant parties outside the study included.
-    assert terms["organisation name"] == sorted([LEAKED, "Age UK", SCRIPT, "Elsewhere Trust"])
+    assert terms["organisation name"] == sorted([LEAKED, "Age UK", SCRIPT, "Elsewhere Trust",
+                                                 "Northtown Council Food Fund"])
+    assert terms["organisation identifier"] == sorted(["GB-CHC-7", "GB-CHC-8", "GB-CHC-10", "GB-CHC-11",
+                                                       "GB-CHC-12"])  # "007" too short
+    assert "organisation identifier" not in {k for k, v in leak_terms(study, identifiers=False).items() if v}
     assert terms["respondent id"] == ["R001"]  # "R2" is too short to search for
     assert terms[ALLOWED] == ["Age UK Northtown", "Northtown Council"]
 
@@ -160,6 +165,22 @@ def test_entity_and_case_insensitive_matching(study):
     # Inside a longer word it is not a hit; nor is a nameable name containing a shorter one.
     assert check_text(study, "Age UKraine; Age UK Northtown helps") == []
     assert [f.kind for f in check_text(study, "Age UK helps")] == ["organisation name"]
+
+
+def test_name_containing_a_nameable_name_is_found(study):
+    assert check_text(study, "Northtown Council met today") == []
+    assert [f.kind for f in check_text(study, "The Northtown Council Food Fund met")] == ["organisation name"]
+
+
+def test_organisation_identifier_found(study):
+    found = check_text(study, "<td>gb-chc-7</td>", kind="html")
+    assert [f.kind for f in found] == ["organisation identifier"]
+    assert check_text(study, "GB-CHC-77 and GB-LAE-NTH") == []  # another id; a nameable one
+
+
+def test_stakeholder_copy_refused(study, tmp_path):
+    with pytest.raises(ValueError, match="original study"):
+        check_rendered(for_audience(study, "stakeholder", key=KEY), tmp_path)
 
 
 def test_short_and_generic_names_not_flagged(study):

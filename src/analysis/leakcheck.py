@@ -72,7 +72,7 @@ class Finding:
     Attributes
     ----------
     kind : str
-        ``"organisation name"`` or ``"respondent id"``.
+        ``"organisation name"``, ``"respondent id"`` or ``"organisation identifier"``.
     path : str
         The file searched.
     where : str
@@ -150,26 +150,39 @@ def term_pattern(terms) -> re.Pattern | None:
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
-def leak_terms(study) -> dict[str, list[str]]:
+def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
     """The strings that must not appear on a stakeholder page, by kind.
 
     Organisation names: every organisation of the study whose ``org_id`` is not in
     ``study.settings["nameable"]``, and every recipient or funder name in the grants table
     whose identifier is not nameable. Respondent ids: every ``respondent_id`` of the survey.
-    Terms that :func:`searchable` rejects are left out; how many is logged (never which).
+    Organisation identifiers (with ``identifiers``): the ``org_id`` of every organisation
+    that is not nameable, since a charity or company number names it as surely as its
+    name does. Terms that :func:`searchable` rejects are left out; how many is logged (never
+    which).
 
     Parameters
     ----------
     study : Study
         The ORIGINAL study, as loaded (not the pseudonymised copy).
+    identifiers : bool
+        Also search for organisations' identifiers (default True).
 
     Returns
     -------
     dict
-        ``{"organisation name": [...], "respondent id": [...], ALLOWED: [...]}``; the
-        last lists the nameable organisations' names, which are blanked before searching so
-        a shorter name inside them ("Age UK" in nameable "Age UK Coventry") is not a hit.
+        ``{"organisation name": [...], "respondent id": [...], "organisation identifier":
+        [...], ALLOWED: [...]}``; the last lists the nameable organisations' names: a hit
+        inside a longer allowed name ("Age UK" in nameable "Age UK Coventry") is not a leak.
+
+    Raises
+    ------
+    ValueError
+        When ``study`` is a stakeholder copy (:func:`analysis.disclosure.for_audience`):
+        its names are pseudonyms, so checking for them would prove nothing.
     """
+    if (study.settings or {}).get("audience") == "stakeholder":
+        raise ValueError("the leak check needs the original study (load_study), not its stakeholder copy")
     nameable = {str(x) for x in (study.settings or {}).get("nameable", None) or []}
     names: set[str] = set()
     orgs = study.organisations
@@ -190,7 +203,9 @@ def leak_terms(study) -> dict[str, list[str]]:
         respondents = {str(r) for r in responses["respondent_id"].dropna().unique()}
     allowed = {str(n) for o, n in zip(orgs["org_id"], orgs["name"]) if str(o) in nameable and isinstance(n, str)}
     out = {ALLOWED: sorted(allowed)}
-    for kind, terms in (("organisation name", names), ("respondent id", respondents)):
+    ids = {str(o) for o in orgs["org_id"] if str(o) not in nameable} if identifiers else set()
+    for kind, terms in (("organisation name", names), ("respondent id", respondents),
+                        ("organisation identifier", ids)):
         keep = sorted(t for t in terms if searchable(t))
         if len(keep) < len(terms):
             log.warning("leak check: %d %s(s) too short or too generic to search for",
@@ -299,11 +314,11 @@ class _Scanner:
         if not text or not self.indexes:
             return
         folded, positions = _fold(text)
-        if self.allowed:  # blank nameable names (same length, so positions hold)
-            for start, end in list(self.allowed.finditer(folded)):
-                folded = folded[:start] + "\u2591" * (end - start) + folded[end:]
+        allowed = list(self.allowed.finditer(folded)) if self.allowed else []
         for kind, index in self.indexes.items():
-            for start, _end in index.finditer(folded):
+            for start, end in index.finditer(folded):
+                if any(a <= start and end <= b and b - a > end - start for a, b in allowed):
+                    continue  # part of a longer nameable name
                 label = where
                 if line_numbers:
                     label = f"{where}, line {text.count(chr(10), 0, positions(start)) + 1}"
@@ -533,7 +548,7 @@ def check_text(study=None, text: str = "", *, terms: dict | None = None, where: 
     return scanner.findings
 
 
-def check_rendered(study, paths, *, terms: dict | None = None) -> list[Finding]:
+def check_rendered(study, paths, *, terms: dict | None = None, identifiers: bool = True) -> list[Finding]:
     """Search rendered outputs for organisation names and respondent ids of ``study``.
 
     Searches HTML files (text, attributes, inline SVG, base64-embedded PNG and SVG images),
@@ -557,6 +572,8 @@ def check_rendered(study, paths, *, terms: dict | None = None) -> list[Finding]:
         Files and folders to search.
     terms : dict, optional
         ``{kind: [strings]}`` to search for instead of :func:`leak_terms` of ``study``.
+    identifiers : bool
+        Also search for organisations' identifiers (see :func:`leak_terms`).
 
     Returns
     -------
@@ -568,6 +585,8 @@ def check_rendered(study, paths, *, terms: dict | None = None) -> list[Finding]:
     ------
     FileNotFoundError
         When a path does not exist (a check of nothing must not pass silently).
+    ValueError
+        When ``study`` is a stakeholder copy rather than the original.
 
     Examples
     --------
@@ -578,7 +597,7 @@ def check_rendered(study, paths, *, terms: dict | None = None) -> list[Finding]:
     >>> [(f.kind, f.where) for f in found][:1]
     [('organisation name', 'HTML text, line 1')]
     """
-    scanner = _Scanner(terms if terms is not None else leak_terms(study))
+    scanner = _Scanner(terms if terms is not None else leak_terms(study, identifiers=identifiers))
     for p in _files(paths):
         scanner.file(p)
     return scanner.findings
