@@ -316,12 +316,18 @@ class _Scanner:
         folded, positions = _fold(text)
         allowed = list(self.allowed.finditer(folded)) if self.allowed else []
         for kind, index in self.indexes.items():
+            line, counted = 1, 0  # matches come in order: count line breaks incrementally
             for start, end in index.finditer(folded):
                 if any(a <= start and end <= b and b - a > end - start for a, b in allowed):
                     continue  # part of a longer nameable name
                 label = where
                 if line_numbers:
-                    label = f"{where}, line {text.count(chr(10), 0, positions(start)) + 1}"
+                    at = max(positions(start), counted)
+                    line += text.count("\n", counted, at)
+                    counted = at
+                    label = f"{where}, line {line}"
+                elif (kind, path, label) in self._seen:
+                    break  # no line numbers: one finding per kind and place is enough
                 self._add(kind, path, label)
 
     def html(self, doc: str, path: str, where: str = "HTML") -> None:
