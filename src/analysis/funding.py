@@ -251,33 +251,56 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     values = pd.Series(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    if values.empty:
-        return out, pd.Series(False, index=values.index)
-    is_stamp = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"), na_action="ignore")
-    is_stamp = is_stamp.fillna(False).astype(bool)
-    if is_stamp.any():
-        out[is_stamp] = pd.to_datetime(values[is_stamp].map(lambda v: pd.Timestamp(v).tz_localize(None) if pd.Timestamp(v).tzinfo else pd.Timestamp(v))).dt.normalize()
-    is_number = values.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool), na_action="ignore")
-    is_number = is_number.fillna(False).astype(bool) & ~is_stamp
-    if is_number.any():
-        out[is_number] = _EXCEL_EPOCH + pd.to_timedelta(np.floor(values[is_number].astype(float)), unit="D")
-    rest = ~is_stamp & ~is_number & values.notna()
-    text = values[rest].astype(str).str.strip()
-    text = text[text != ""]
-    if len(text):
-        iso = text.str.match(_ISO_DATE)
-        out[text.index[iso]] = pd.to_datetime(text[iso].str[:10], format="%Y-%m-%d", errors="coerce")
-        dmy = ~iso & text.str.match(_DMY_DATE)
-        if dmy.any():
-            out[text.index[dmy]] = pd.to_datetime(text[dmy].str.split(r"[ T]", n=1, regex=True).str[0],
-                                                  format="%d/%m/%Y", errors="coerce")
-        serial = ~iso & ~dmy & text.str.match(_SERIAL)
-        if serial.any():
-            out[text.index[serial]] = _EXCEL_EPOCH + pd.to_timedelta(
-                np.floor(text[serial].astype(float)), unit="D")
-    blank = values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore").fillna(False).astype(bool)
-    bad = out.isna() & ~blank
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        stamps = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+        return stamps.dt.normalize().astype("datetime64[us]"), pd.Series(False, index=values.index)
+    cells = _clean_cells(values)
+    kind = np.array([0 if v is None else 1 if v.__class__ is str else 2 for v in cells], dtype=np.int8)
+    positions = np.flatnonzero(kind == 2)  # dates from a workbook, Excel serial numbers, anything else
+    for i in positions:
+        v = cells[i]
+        if isinstance(v, bool):
+            continue
+        if isinstance(v, (int, float, np.number)):
+            out.iloc[i] = _EXCEL_EPOCH + pd.Timedelta(days=int(np.floor(float(v))))
+        elif hasattr(v, "year"):
+            stamp = pd.Timestamp(v)
+            out.iloc[i] = (stamp.tz_localize(None) if stamp.tzinfo else stamp).normalize()
+    strings = np.flatnonzero(kind == 1)
+    if len(strings):
+        text = pd.Series(cells[strings], index=values.index[strings], dtype=object)
+        iso = text.str.match(_ISO_DATE).to_numpy(dtype=bool)
+        out.iloc[strings[iso]] = pd.to_datetime(text[iso].str[:10], format="%Y-%m-%d", errors="coerce").to_numpy()
+        rest = ~iso
+        dmy = np.zeros(len(text), dtype=bool)
+        if rest.any():
+            dmy[rest] = text[rest].str.match(_DMY_DATE).to_numpy(dtype=bool)
+            if dmy.any():
+                out.iloc[strings[dmy]] = pd.to_datetime(text[dmy].str.split(r"[ T]", n=1, regex=True).str[0],
+                                                        format="%d/%m/%Y", errors="coerce").to_numpy()
+            rest &= ~dmy
+        if rest.any():
+            serial = np.zeros(len(text), dtype=bool)
+            serial[rest] = text[rest].str.match(_SERIAL).to_numpy(dtype=bool)
+            if serial.any():
+                out.iloc[strings[serial]] = (_EXCEL_EPOCH + pd.to_timedelta(
+                    np.floor(text[serial].astype(float)), unit="D")).to_numpy()
+    bad = pd.Series((kind != 0) & out.isna().to_numpy(), index=values.index)
     return out, bad
+
+
+def _clean_cells(values) -> np.ndarray:
+    """Cells as an object array: strings stripped, blanks and every kind of missing as None."""
+    arr = values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else np.asarray(values, dtype=object)
+    na, nat = pd.NA, pd.NaT
+    out = np.empty(len(arr), dtype=object)
+    out[:] = [
+        (v.strip() or None) if v.__class__ is str
+        else None if (v is None or v is na or v is nat or (v.__class__ is float and v != v))
+        else v
+        for v in arr
+    ]
+    return out
 
 
 def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -380,6 +403,10 @@ def read_360giving(path) -> pd.DataFrame:
         raise ThreeSixtyGivingError(f"unsupported file type {suffix!r}: use a 360Giving .json, .csv or .xlsx",
                                     path=path)
     locate = raw.attrs["locate"]
+    attrs = raw.attrs
+    raw = pd.DataFrame({c: pd.Series(_clean_cells(raw[c]), index=raw.index, dtype=object) for c in raw.columns},
+                       index=raw.index)
+    raw.attrs = attrs
 
     # Grants to individuals have no recipient organisation: the study's table cannot hold them.
     if "Recipient Ind:Identifier" in raw:
@@ -402,7 +429,7 @@ def read_360giving(path) -> pd.DataFrame:
                 f"missing required 360Giving field {title!r} ({field}): is this 360Giving data?",
                 path=path, field=title, location=where_header if suffix != ".json" else f"JSON path $.grants[0].{field}",
             )
-        blank = raw[title].isna() | (raw[title].astype("string").str.strip() == "").fillna(False)
+        blank = raw[title].isna()
         _fail_on(raw, path, title, blank, f"have no {title!r}, which 360Giving requires")
 
     grants = pd.DataFrame(index=raw.index)
@@ -419,12 +446,11 @@ def read_360giving(path) -> pd.DataFrame:
         elif column.kind == "enum":
             grants[column.name] = _award_process(raw, values, path)
         else:
-            text = values.astype("string").str.strip()
-            grants[column.name] = text.where(text != "", pd.NA)
+            grants[column.name] = _as_text(values)
     grants["Currency"] = grants["Currency"].str.upper()
     for title in [POSTCODE_COLUMN] + sorted(c for c in raw.columns if re.search(r":\d+:", c)):
         if title in raw:
-            grants[title] = raw[title].astype("string").str.strip()
+            grants[title] = _as_text(raw[title])
 
     duplicated = grants["Identifier"].duplicated(keep="first")
     _fail_on(raw.assign(Identifier=grants["Identifier"]), path, "Identifier", duplicated,
@@ -437,6 +463,20 @@ def read_360giving(path) -> pd.DataFrame:
                       ThreeSixtyGivingWarning, stacklevel=2)
     _warn_currencies(grants, path)
     return grants
+
+
+def _as_text(values: pd.Series):
+    """Cleaned cells as a string array; a number from a workbook (1070468.0) reads as 1070468."""
+    def text(v):
+        if v is None or v.__class__ is str:
+            return v
+        if v is pd.NA or (isinstance(v, float) and v != v):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    return pd.array([text(v) for v in values.to_numpy(dtype=object)], dtype="string")
 
 
 def _award_process(raw: pd.DataFrame, values: pd.Series, path: Path) -> pd.Series:
