@@ -232,7 +232,7 @@ def _organisations(rng: np.random.Generator) -> pd.DataFrame:
 
     def new_id(prefix: str, low: int, high: int, width: int) -> str:
         while True:
-            candidate = f"{prefix}-{int(rng.integers(low, high)):0{width}d}"
+            candidate = f"{prefix}{int(rng.integers(low, high)):0{width}d}"
             if candidate not in used:
                 used.add(candidate)
                 return candidate
@@ -264,13 +264,13 @@ def _organisations(rng: np.random.Generator) -> pd.DataFrame:
                     org_id = f"GB-NHS-ZZ{place_id[0].upper()}{nhs_serial:02d}"
                     used.add(org_id)
                 elif sector in ("business", "housing") or (sector == "community_group" and rng.random() < 0.4):
-                    org_id = new_id("GB-COH", 99_000_000, 99_999_999, 8)
+                    org_id = new_id("GB-COH-", 99_000_000, 99_999_999, 8)
                 elif sector == "education":
-                    org_id = new_id("GB-EDU", 990_000, 999_999, 6)
+                    org_id = new_id("GB-EDU-", 990_000, 999_999, 6)
                 elif sector == "emergency_services":
                     org_id = new_id("GB-GOR-PB", 900, 999, 3)
                 else:
-                    org_id = new_id("GB-CHC", 9_000_000, 9_999_999, 7)
+                    org_id = new_id("GB-CHC-", 9_000_000, 9_999_999, 7)
                 sizes = _SIZE_BY_SECTOR[sector]
                 size = sizes[int(rng.integers(len(sizes)))]
                 rows.append((org_id, name, place_id, sector, size))
@@ -297,9 +297,9 @@ _PHASE_SHIFT = {
 }
 #: Extra propensity for pairs crossing public sector (council, health, other public) <-> VCSE.
 _CROSS_SHIFT = {
-    "buckinghamshire": dict(baseline=0.0, emergency=0.55, interim=0.55, final=0.45),
-    "coventry": dict(baseline=0.0, emergency=0.6, interim=0.4, final=0.15),
-    "sutton": dict(baseline=0.0, emergency=0.55, interim=0.35, final=0.2),
+    "buckinghamshire": dict(baseline=0.0, emergency=0.8, interim=0.8, final=0.7),
+    "coventry": dict(baseline=0.0, emergency=0.85, interim=0.55, final=0.25),
+    "sutton": dict(baseline=0.0, emergency=0.8, interim=0.5, final=0.3),
 }
 #: Propensity cut-points for levels 1 (awareness) to 4 (integration).
 _LEVEL_CUTS = np.array([1.05, 1.6, 2.2, 2.85])
@@ -314,7 +314,7 @@ _TRUST_SHIFT = {
 #: asymmetry narrows in the emergency and widens again by the final phase.
 _COUNCIL_TO_VCSE = {
     "buckinghamshire": dict(baseline=-0.4, emergency=-0.1, interim=-0.1, final=-0.2),
-    "coventry": dict(baseline=-1.1, emergency=0.15, interim=-0.45, final=-1.05),
+    "coventry": dict(baseline=-1.1, emergency=-0.1, interim=-0.5, final=-1.1),
     "sutton": dict(baseline=-0.5, emergency=0.0, interim=-0.2, final=-0.4),
 }
 #: Added to VCSE organisations' ratings of the council (trust and value).
@@ -355,7 +355,7 @@ def _relationships(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame
         cross = (public[:, None] & vcse[None, :]) | (vcse[:, None] & public[None, :])
         pair = rng.normal(0.0, 0.5, (n, n))
         base = (activity[:, None] + activity[None, :] + 0.2 * same_group + 0.4 * both_public
-                - 0.15 * cross + (pair + pair.T) / 2 + rng.normal(0.0, 0.2, (n, n)))
+                - 0.3 * cross + (pair + pair.T) / 2 + rng.normal(0.0, 0.2, (n, n)))
         rater_trust = rng.normal(0.0, 0.3, n)
         ratee_influence = np.where(council, 0.9, np.where(group == "health", 0.5, np.where(
             sector == "vcse_infrastructure", 0.3, np.where(group == "funder", 0.3, 0.0))))
@@ -364,8 +364,11 @@ def _relationships(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame
         council_to_vcse = council[:, None] & vcse[None, :]
         vcse_to_council = vcse[:, None] & council[None, :]
         for phase_id in PHASE_IDS:
-            respond = rng.random(n) < _RESPONSE_RATE[phase_id]
-            respond |= council | (sector == "vcse_infrastructure")
+            # the council and the infrastructure body always respond; others at the phase's rate
+            respond = council | (sector == "vcse_infrastructure")
+            others = np.flatnonzero(~respond)
+            wanted = int(round(_RESPONSE_RATE[phase_id] * n)) - int(respond.sum())
+            respond[rng.choice(others, size=wanted, replace=False)] = True
             s = (base + _PHASE_SHIFT[place_id][phase_id] + cross * _CROSS_SHIFT[place_id][phase_id]
                  + rng.normal(0.0, 0.3, (n, n)))
             level = np.searchsorted(_LEVEL_CUTS, s, side="right")
@@ -852,7 +855,7 @@ def _survey(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame:
                 for k, (respondent_id, org_id, lean) in enumerate(answering):
                     positive = float(np.clip(np.rint(mean + lean + rng.normal(0.0, 0.7)), 1, 5))
                     score = 6 - positive if reverse else positive
-                    blank = rng.random() < 0.04 or (limit is not None and k >= limit)
+                    blank = (k >= limit) if limit is not None else rng.random() < 0.04
                     rows.append((phase_id, respondent_id, org_id, item_id, pd.NA if blank else int(score)))
     frame = pd.DataFrame(rows, columns=TABLES["survey_responses"].column_names)
     frame["score"] = frame["score"].astype("Int64")
@@ -873,8 +876,8 @@ _GRANT_PLAN_DEFAULT = {
 _GRANT_PLAN_SUTTON = {
     "baseline": (10, {"tender": (0.5, 80, 130), "open_call": (0.5, 55, 90)}),
     "emergency": (18, {"fast_track": (0.85, 3, 14), "open_call": (0.15, 15, 30)}),
-    "interim": (13, {"tender": (0.5, 55, 85), "open_call": (0.4, 35, 55), "co_produced": (0.1, 40, 55)}),
-    "final": (13, {"tender": (0.6, 90, 140), "co_produced": (0.4, 55, 75)}),
+    "interim": (13, {"tender": (0.5, 50, 80), "open_call": (0.4, 30, 50), "co_produced": (0.1, 40, 55)}),
+    "final": (14, {"tender": (0.7, 100, 150), "co_produced": (0.3, 65, 90)}),
 }
 _AMOUNTS = {"fast_track": (500, 5000, 50), "open_call": (2000, 20000, 100), "invited": (5000, 30000, 500),
             "tender": (20000, 120000, 500), "co_produced": (10000, 60000, 500)}
@@ -908,10 +911,14 @@ def _grants(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame:
         plan = _GRANT_PLAN_SUTTON if place_id == "sutton" else _GRANT_PLAN_DEFAULT
         for phase_id, (count, processes) in plan.items():
             start, end = (pd.Timestamp(d) for d in PHASES[phase_id][1:3])
+            # the planned mix of award processes, exactly (largest remainders), in random order
             names = list(processes)
-            shares = np.array([processes[p][0] for p in names])
-            for _ in range(count):
-                process = names[int(rng.choice(len(names), p=shares / shares.sum()))]
+            quotas = np.array([processes[p][0] for p in names]) * count
+            n_each = np.floor(quotas).astype(int)
+            n_each[np.argsort(-(quotas - n_each), kind="stable")[: count - n_each.sum()]] += 1
+            mix = [p for p, k in zip(names, n_each) for _ in range(k)]
+            for process in rng.permutation(mix):
+                process = str(process)
                 _share, low, high = processes[process]
                 days = int(rng.integers(low, high + 1))
                 award = start + pd.Timedelta(days=int(rng.integers(0, (end - start).days + 1)))
@@ -927,11 +934,8 @@ def _grants(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame:
                 title = _TITLES[phase_id][int(rng.integers(len(_TITLES[phase_id])))]
                 kind = "council" if funder["sector"] == "local_authority" else "funder"
                 programme = _PROGRAMMES[(kind, phase_id)]
-                if rng.random() < 0.08:
-                    application_text = ""
-                else:
-                    application_text = application.date().isoformat()
-                process_text = "" if rng.random() < 0.06 else process
+                application_text = application.date().isoformat()
+                process_text = process
                 rows.append({
                     "Award Date": award.date().isoformat(),
                     "Title": title,
@@ -951,6 +955,9 @@ def _grants(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(rows).sort_values(["Award Date", "Recipient Org:Identifier", "Amount Awarded"],
                                            kind="stable").reset_index(drop=True)
     frame["Identifier"] = [f"360G-example-{k:04d}" for k in range(1, len(frame) + 1)]
+    # as in real returns, a few grants lack an application date or an award process
+    frame.loc[rng.choice(len(frame), size=len(frame) // 16, replace=False), "Application Date"] = ""
+    frame.loc[rng.choice(len(frame), size=len(frame) // 20, replace=False), "Award Process"] = ""
     return frame[TABLES["grants"].column_names]
 
 
