@@ -28,7 +28,6 @@ writes the selected text's beginning there, and can be set on the command line.
 from __future__ import annotations
 
 import argparse
-import bisect
 import csv
 import importlib.resources
 import io
@@ -42,10 +41,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pandas as pd
 from lxml import etree
 
 from analysis.schema import DIRECTIONS, KINDS, STATUSES, TABLES
+from analysis.study import StudyValidationError, load_study
 
 __all__ = [
     "QdpxError",
@@ -574,17 +575,17 @@ ORIGIN_CONVENTIONS = (
 )
 
 
-def _offsets(text: str, unit: str, crlf: str) -> list[int]:
+def _offsets(text: str, unit: str, crlf: str) -> np.ndarray:
     """Position (in the exporter's units) of each index of ``text``; one more for the end."""
-    out = [0] * (len(text) + 1)
-    pos = 0
-    n = len(text)
-    for i, ch in enumerate(text):
-        out[i] = pos
-        if crlf == "one" and ch == "\r" and i + 1 < n and text[i + 1] == "\n":
-            continue  # the CR of CR LF takes no position of its own
-        pos += 2 if unit == "utf16" and ord(ch) > 0xFFFF else 1
-    out[n] = pos
+    points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    weights = np.ones(len(points), dtype=np.int64)
+    if unit == "utf16":
+        weights[points > 0xFFFF] = 2
+    if crlf == "one" and len(points) > 1:
+        crlf_at = (points[:-1] == 0x0D) & (points[1:] == 0x0A)
+        weights[:-1][crlf_at] = 0  # the CR of CR LF takes no position of its own
+    out = np.zeros(len(points) + 1, dtype=np.int64)
+    np.cumsum(weights, out=out[1:])
     return out
 
 
@@ -593,7 +594,7 @@ class PositionError(ValueError):
 
 
 def extract_text(text: str, start: int, end: int, unit: str = "codepoints", crlf: str = "two",
-                 _offsets_cache: list[int] | None = None) -> str:
+                 _offsets_cache: np.ndarray | None = None) -> str:
     """The text between ``start`` and ``end`` (end excluded), counted as an exporter counts.
 
     Parameters
@@ -628,13 +629,12 @@ def extract_text(text: str, start: int, end: int, unit: str = "codepoints", crlf
     'two'
     """
     offsets = _offsets_cache if _offsets_cache is not None else _offsets(text, unit, crlf)
-    total = offsets[-1]
+    total = int(offsets[-1])
     if start < 0 or end < start:
         raise PositionError(f"positions {start}-{end} are not a forward range")
     if end > total:
         raise PositionError(f"end position {end} is beyond the end of the text ({total} positions)")
-    i = bisect.bisect_left(offsets, start)
-    j = bisect.bisect_left(offsets, end)
+    i, j = (int(x) for x in np.searchsorted(offsets, [start, end], side="left"))
     if offsets[i] != start or offsets[j] != end:
         raise PositionError(f"positions {start}-{end} split a character in two (wrong position unit?)")
     return text[i:j]
@@ -999,7 +999,16 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
     existing = set(study.evidence["evidence_id"].dropna()) if "evidence_id" in study.evidence else set()
 
     numbered = {g: f"{Path(project.path).stem}-source-{i:02d}" for i, g in enumerate(project.sources, start=1)}
-    offsets_cache: dict[str, list[int]] = {}
+    cases_of: dict[str, list[Case]] = {}  # source or selection guid -> named cases holding it
+    for case in project.cases.values():
+        if case.name:
+            for g in case.sources | case.selections:
+                cases_of.setdefault(g, []).append(case)
+
+    def cases_for(sel, src) -> list[Case]:
+        found = cases_of.get(src.guid, []) + cases_of.get(sel.guid, [])
+        return list({id(c): c for c in found}.values())
+    offsets_cache: dict[str, np.ndarray] = {}
     rows, skipped = [], []
 
     def skip(sel, reason, code=""):
@@ -1017,7 +1026,7 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
         return None
 
     def resolve(sel, src, var_rules, set_rules, patterns, lookup, what):
-        cases = [c for c in project.cases.values() if c.name and (src.guid in c.sources or sel.guid in c.selections)]
+        cases = cases_for(sel, src)
         for var, value, target in var_rules:
             found = set()
             for values in [c.values for c in cases] + [src.values]:
@@ -1093,8 +1102,8 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
                 skip(sel, why_place or why_phase, code.path_text)
             continue
         if source_label == "case":
-            cases = [c.name for c in project.cases.values() if c.name and (src.guid in c.sources or sel.guid in c.selections)]
-            label = cases[0] if len(cases) == 1 else Path(src.name).stem
+            cases = cases_for(sel, src)
+            label = cases[0].name if len(cases) == 1 else Path(src.name).stem
         elif source_label == "numbered":
             label = numbered[src.guid]
         else:
@@ -1197,8 +1206,6 @@ def import_evidence(qdpx_path, study, mapping_path, unit: str = "auto", crlf: st
         Its ``path`` is ``<study>/imports/evidence-<qdpx name>.csv`` (with ``-2``, ``-3``...
         when that exists), or None when nothing was written.
     """
-    from analysis.study import load_study
-
     study_obj = load_study(study) if isinstance(study, (str, os.PathLike)) else study
     project = read_qdpx(qdpx_path)
     mapping = read_mapping(mapping_path, project)
@@ -1239,9 +1246,7 @@ def command_import_qdpx(args) -> int:
     except (QdpxError, MappingError, FileNotFoundError) as exc:
         print(f"import-qdpx: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:  # a study that does not load: StudyValidationError and kin
-        if type(exc).__name__ != "StudyValidationError":
-            raise
+    except StudyValidationError as exc:
         print(f"import-qdpx: the study does not load, fix it first:\n{exc}", file=sys.stderr)
         return 1
     print(result.report())
