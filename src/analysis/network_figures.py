@@ -30,33 +30,45 @@ _MIN_SIZE, _MAX_SIZE = 40.0, 420.0
 
 
 def network_layout(G, seed: int = 0) -> dict:
-    """Positions for the nodes of ``G``: a seeded force-directed layout of the organisations
-    with ties, and the organisations with none in a row beneath it.
+    """Positions for the nodes of ``G``: the organisations with ties laid out by
+    Kamada-Kawai (started from a seeded spring layout; spring only above 400 nodes), the
+    organisations with none in a row beneath them.
 
-    Returns ``{node: (x, y)}`` with x in [-1, 1].
+    Returns ``{node: (x, y)}`` with the tied organisations within [-1, 1].
 
     Examples
     --------
     >>> pos = network_layout(nx.DiGraph([(1, 2), (2, 3)]), seed=1)
     >>> sorted(pos) == [1, 2, 3]
     True
+
+    References
+    ----------
+    Kamada, T. and Kawai, S. (1989). An algorithm for drawing general undirected graphs.
+    Information Processing Letters 31(1): 7-15.
     """
     U = G.to_undirected(as_view=False) if G.is_directed() else G.copy()
-    connected = [v for v in U if U.degree(v) > 0]
+    connected = sorted((v for v in U if U.degree(v) > 0), key=str)
     isolates = sorted((v for v in U if U.degree(v) == 0), key=str)
     pos: dict = {}
     if connected:
-        core = U.subgraph(connected)
-        k = 1.6 / math.sqrt(max(len(connected), 1))
-        raw = nx.spring_layout(core, seed=seed, k=k, iterations=200)
+        core = nx.Graph(U.subgraph(connected))
+        start = nx.spring_layout(core, seed=seed, k=1.6 / math.sqrt(len(connected)), iterations=100)
+        if len(connected) <= 400:
+            # disconnected pieces: join them weakly so they sit near, not on, each other
+            pieces = [sorted(c, key=str) for c in nx.connected_components(core)]
+            for a, b in zip(pieces, pieces[1:]):
+                core.add_edge(a[0], b[0], distance=3.0)
+            raw = nx.kamada_kawai_layout(core, pos=start, weight="distance")
+        else:
+            raw = start
         xy = np.array([raw[v] for v in connected], dtype=float)
         xy -= xy.mean(axis=0)
         scale = np.abs(xy).max() or 1.0
         xy /= scale
         pos = {v: (float(x), float(y)) for v, (x, y) in zip(connected, xy)}
     if isolates:
-        bottom = min((p[1] for p in pos.values()), default=0.0) - 0.35
-        xs = np.linspace(-1, 1, len(isolates)) if len(isolates) > 1 else np.array([0.0])
+        bottom = min((p[1] for p in pos.values()), default=0.0) - 0.3
         per_row = 12
         for i, v in enumerate(isolates):
             row, col = divmod(i, per_row)
@@ -117,6 +129,40 @@ def _label_nodes(G, label: str | int) -> list:
     return [v for v in ranked[:k] if (G.in_degree(v) if G.is_directed() else G.degree(v)) > 0]
 
 
+def _ring_labels(ax, G, pos, nodes, labelled, fontsize):
+    """Labels on a ring around the network, each joined to its dot by a thin line.
+
+    Labels sit outside the cloud of dots (so they never cover dots or each other in the
+    dense core), spread to a minimum angle apart, in the order of the dots' directions.
+    """
+    xy = np.array([pos[v] for v in nodes], dtype=float)
+    centre = xy.mean(axis=0)
+    radius = float(np.max(np.linalg.norm(xy - centre, axis=1))) * 1.12 or 1.0
+    angles = {v: math.atan2(pos[v][1] - centre[1], pos[v][0] - centre[0]) for v in labelled}
+    order = sorted(labelled, key=lambda v: angles[v])
+    gap = min(2 * math.pi / max(len(order), 1), 0.30)
+    placed = []
+    for v in order:
+        a = angles[v]
+        if placed and a < placed[-1] + gap:
+            a = placed[-1] + gap
+        placed.append(a)
+    # if the last label wrapped past the first, shift everything back evenly
+    overflow = placed[-1] - (placed[0] + 2 * math.pi - gap) if placed else 0
+    if overflow > 0:
+        placed = [a - overflow * (i + 1) / len(placed) for i, a in enumerate(placed)]
+    halo = [path_effects.withStroke(linewidth=2.5, foreground="white")]
+    for v, a in zip(order, placed):
+        lx, ly = centre[0] + radius * math.cos(a), centre[1] + radius * math.sin(a)
+        ax.plot([pos[v][0], lx], [pos[v][1], ly], color="#555555", linewidth=0.6, alpha=0.8, zorder=2)
+        ax.text(lx, ly, " " + str(G.nodes[v].get("name", v)) + " ", ha="left" if math.cos(a) >= 0 else "right",
+                va="center", fontsize=fontsize, zorder=4, path_effects=halo)
+    lows = [p[1] for p in pos.values()]
+    ax.set_xlim(centre[0] - radius * 1.65, centre[0] + radius * 1.65)
+    ax.set_ylim(min(min(lows) - 0.1, centre[1] - radius * 1.08), centre[1] + radius * 1.08)
+    ax.set_aspect("equal", adjustable="box")
+
+
 def draw_network(ax, G, pos: dict, *, size_by: str = "degree", label: str | int = "top",
                  min_n: int = 1, fontsize: float = 8.0, size_top: float | None = None) -> dict:
     """Draw ``G`` on ``ax`` at ``pos``: nodes coloured by sector group, sized by ``size_by``.
@@ -149,13 +195,12 @@ def draw_network(ax, G, pos: dict, *, size_by: str = "degree", label: str | int 
     if (~responded).any():
         ax.scatter(xy[~responded, 0], xy[~responded, 1], s=sizes[~responded], facecolors="white",
                    edgecolors=[c for c, r in zip(colours, responded) if not r], linewidths=1.6, zorder=3)
-    halo = [path_effects.withStroke(linewidth=2.5, foreground="white")]
-    for v in _label_nodes(G.subgraph(nodes), label):
-        x, y = pos[v]
-        ax.annotate(str(G.nodes[v].get("name", v)), (x, y), xytext=(0, 7), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=fontsize, zorder=4, path_effects=halo)
+    labelled = _label_nodes(G.subgraph(nodes), label)
+    if labelled:
+        _ring_labels(ax, G, pos, nodes, labelled, fontsize)
+    else:
+        ax.margins(0.08)
     ax.set_axis_off()
-    ax.margins(0.08)
     groups = [g for g in SECTOR_GROUPS if any(G.nodes[v].get("sector_group") == g for v in nodes)]
     return {"groups": groups, "sized_by": what, "hollow": int((~responded).sum())}
 
@@ -206,12 +251,12 @@ def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: s
     pos = pos if pos is not None else network_layout(G, seed=seed)
     title = title or f"Who works with whom: {_where(G)}"
     n, m = G.number_of_nodes(), G.number_of_edges()
-    fig, ax = new_figure(title, "", figsize=(9, 7.5))
+    fig, ax = new_figure(title, "", figsize=(10, 6.2))
     info = draw_network(ax, G, pos, size_by=size_by, label=label, min_n=min_n)
     _legend(ax, info["groups"], info["hollow"] > 0, loc="upper left", bbox_to_anchor=(1.0, 1.0),
             title="Sector", fontsize=9, title_fontsize=10)
-    ax.text(1.02, 0.02, f"Dot size:\n{_wrap(info['sized_by'], 26)}.\nArrows point from an\norganisation to the\npartner it named.",
-            transform=ax.transAxes, fontsize=8.5, color="#444444", va="bottom", ha="left")
+    fig.text(0.01, 0.01, f"Dot size shows {info['sized_by']}. Arrows point from an organisation to a partner it named.",
+             fontsize=9, color="#444444", ha="left", va="bottom")
     counts = {g: sum(1 for v in G if G.nodes[v].get("sector_group") == g) for g in info["groups"]}
     groups_text = ", ".join(f"{counts[g]} {SECTOR_GROUP_LABELS.get(g, g)}" for g in info["groups"])
     fig.alt_text = (
@@ -220,7 +265,7 @@ def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: s
         f"partner to the partner. Dot size shows {info['sized_by']}."
         + (f" {info['hollow']} organisations that did not answer the survey are drawn hollow." if info["hollow"] else "")
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
 
 
@@ -316,7 +361,9 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
     """Heatmap of mean tie trust from each sector group (rows) to each (columns), with n.
 
     Cells resting on fewer than ``min_n`` ratings show "fewer than k" instead of a value
-    (disclosure control); empty cells had no rated ties.
+    (disclosure control; when only one cell would be hidden, the smallest other is hidden
+    too, so it cannot be recovered from the network-wide mean); empty cells had no rated
+    ties.
 
     Returns
     -------
@@ -334,6 +381,12 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
             values[index[row.from_group], index[row.to_group]] = row.mean
             counts[index[row.from_group], index[row.to_group]] = row.n
     hidden = (counts > 0) & (counts < min_n)
+    if hidden.sum() == 1 and min_n > 1:
+        # secondary suppression: with the network-wide mean and tie count on the page, a
+        # single hidden cell could be recovered by subtraction, so hide the smallest other too
+        others = np.where((counts > 0) & ~hidden, counts, np.iinfo(int).max)
+        if (others < np.iinfo(int).max).any():
+            hidden[np.unravel_index(np.argmin(others), others.shape)] = True
     shown = np.where(hidden, np.nan, values)
     from matplotlib.patches import Rectangle
     title = title or f"How much each sector trusts the others: {_where(G)}"

@@ -37,6 +37,8 @@ __all__ = [
     "MEASURES",
     "measure_value",
     "measures_table",
+    "brokers_table",
+    "describe_method",
     # change between phases (analysis.network_change), re-exported for convenience
     "ties_formed",
     "ties_kept",
@@ -854,10 +856,14 @@ def _format(value: float, kind: str, change: bool = False) -> str:
         return "not available"
     sign = "+" if change and value > 0 else ""
     if kind == "pct":
-        return f"{sign}{100 * value:.0f}{' points' if change else '%'}"
+        text = f"{sign}{100 * value:.0f}"
+        text = text.lstrip("+-") if float(text) == 0 else text
+        return text + (" points" if change else "%")
     if kind == "count":
-        return f"{sign}{value:.0f}"
-    return f"{sign}{value:.2f}"
+        text = f"{sign}{value:.0f}"
+    else:
+        text = f"{sign}{value:.2f}"
+    return text.lstrip("+-") if float(text.replace(" points", "").replace("%", "")) == 0 else text
 
 
 def _suppressed(summary: pd.Series, n_key, k: int) -> bool:
@@ -903,6 +909,54 @@ def measures_table(summary: pd.Series, k: int = 1) -> pd.DataFrame:
         [(label, measure_value(summary, key, k)) for key, label, _, _ in MEASURES],
         columns=["Measure", "Value"],
     )
+
+
+def brokers_table(top: pd.DataFrame, roles: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Brokers (from :func:`brokers`) with their sector and brokerage role counts, for readers.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("a", "b"), ("b", "c")])
+    >>> nx.set_node_attributes(G, {"a": "council", "b": "vcse", "c": "health"}, "sector_group")
+    >>> t = brokers_table(brokers(G, k=1), brokerage_roles(G))
+    >>> t.iloc[0][["Organisation", "Sector", "Liaison"]].tolist()
+    ['b', 'VCSE', 1]
+    """
+    from analysis.schema import SECTOR_GROUP_LABELS
+
+    out = pd.DataFrame({
+        "Organisation": [str(x) for x in top["name"]],
+        "Sector": [SECTOR_GROUP_LABELS.get(g, g or "") for g in top["sector_group"]],
+        "Betweenness": [f"{x:.3f}" for x in top["betweenness"]],
+    })
+    if roles is not None:
+        aligned = roles.reindex(top.index).fillna(0)
+        for role in BROKERAGE_ROLES:
+            out[role.capitalize()] = aligned[role].astype(int).to_list()
+    return out
+
+
+def describe_method(G, k: int = 1) -> str:
+    """Plain-English note on how this network was built (plain text; escape to render).
+
+    Examples
+    --------
+    >>> G = nx.DiGraph(tie_min_level=2)
+    >>> G.add_nodes_from([(1, {"responded": True}), (2, {"responded": False})])
+    >>> describe_method(G, 5).split(". ")[0]
+    'A tie here is a partner rated at level 2 (cooperation) or closer'
+    """
+    from analysis.schema import LEVEL_LABELS
+
+    level = int(G.graph.get("tie_min_level", 2))
+    n = G.number_of_nodes()
+    answered = sum(1 for _, d in G.nodes(data=True) if d.get("responded", True))
+    text = (f"A tie here is a partner rated at level {level} ({LEVEL_LABELS.get(level, level)}) or closer. "
+            f"{answered} of the {n} organisations answered the survey in this phase; ties that the others "
+            f"would have named are missing, so their own connections are undercounted.")
+    if k > 1:
+        text += f" Averages resting on fewer than {k} ratings are not shown on this page."
+    return text
 
 
 # Re-exports: change between two phases lives in analysis.network_change, which imports
