@@ -919,8 +919,9 @@ def brokers_table(top: pd.DataFrame, roles: pd.DataFrame | None = None) -> pd.Da
     >>> G = nx.DiGraph([("a", "b"), ("b", "c")])
     >>> nx.set_node_attributes(G, {"a": "council", "b": "vcse", "c": "health"}, "sector_group")
     >>> t = brokers_table(brokers(G, k=1), brokerage_roles(G))
-    >>> t.iloc[0][["Organisation", "Sector", "Liaison"]].tolist()
-    ['b', 'VCSE', 1]
+    >>> row = t.iloc[0]
+    >>> row["Organisation"], row["Sector"], int(row["Liaison"])
+    ('b', 'VCSE', 1)
     """
     from analysis.schema import SECTOR_GROUP_LABELS
 
