@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from analysis import disclosure, paths
+from analysis import paths
 from analysis.disclosure import (
     OUTSIDE_STUDY,
     audience_of,
@@ -405,3 +405,10 @@ def test_disclosure_table_hides_small_cells():
     assert "Council &amp; partners" in page
     assert 'class="cip-suppressed"' in page
     assert page._repr_html_() == str(page)
+
+
+def test_html_table_blank_cells():
+    t = pd.DataFrame({"a": pd.array([pd.NA, "x"], dtype="string"), "b": [float("nan"), 1.5], "c": [None, True]})
+    page = html_table(t, index=True)
+    assert page.count("<td></td>") == 2 and '<td class="cip-number"></td>' in page  # NA, None; NaN
+    assert "<td>x</td>" in page and 'class="cip-number">1.5<' in page and "nan" not in page.lower()

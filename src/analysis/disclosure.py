@@ -70,7 +70,6 @@ def audience_of(study) -> str:
 
     Examples
     --------
-    >>> from analysis.study import study_from_tables
     >>> audience_of(for_audience(_tiny_study(), "stakeholder", key=b"k"))
     'stakeholder'
     """
@@ -649,7 +648,7 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
         cells = f'<th scope="row">{e(idx)}</th>' if index else ""
         for v in row:
             cls = ""
-            if isinstance(v, str) and muted and v.startswith(muted) or v in ("no responses", "no ratings"):
+            if isinstance(v, str) and (muted and v.startswith(muted) or v in ("no responses", "no ratings")):
                 cls = ' class="cip-suppressed"'
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
                 cls = ' class="cip-number"'
