@@ -1,0 +1,192 @@
+"""Figures of funding flows: awards over time with phases shaded, grant sizes, funder-recipient map."""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.dates as mdates
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter
+
+from analysis.style import OKABE_ITO, new_figure, sector_colour, sector_label
+
+__all__ = ["awards_over_time", "grant_size_distribution", "funder_recipient_map"]
+
+_PHASE_SHADES = ("#F2F2F2", "#E0E0E0")
+
+
+def _pounds(x, _pos=None) -> str:
+    if x >= 1_000_000:
+        return f"£{x / 1_000_000:g}m"
+    if x >= 1_000:
+        return f"£{x / 1_000:g}k"
+    return f"£{x:g}"
+
+
+def awards_over_time(grants: pd.DataFrame, phases: pd.DataFrame, *, place_name: str, highlight: str | None = None):
+    """Grants awarded per month in a place, with the study's phases shaded and labelled.
+
+    Parameters
+    ----------
+    grants : pandas.DataFrame
+        The place's grants (``Award Date``, ``Amount Awarded``, ``Currency``).
+    phases : pandas.DataFrame
+        The study's phases (``phase_id``, ``label``, ``start_date``, ``end_date``).
+    place_name : str
+        For the title and alt text.
+    highlight : str, optional
+        A phase_id to shade more strongly (the page's phase).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    dates = pd.to_datetime(grants["Award Date"])
+    monthly = dates.dt.to_period("M").value_counts().sort_index()
+    gbp = grants["Currency"].astype("string").str.upper().eq("GBP").fillna(False)
+    value = grants.loc[gbp].groupby(dates[gbp].dt.to_period("M"))["Amount Awarded"].sum()
+    start = min(phases["start_date"].min(), dates.min() if len(dates) else phases["start_date"].min())
+    end = max(phases["end_date"].max(), dates.max() if len(dates) else phases["end_date"].max())
+    months = pd.period_range(start.to_period("M"), end.to_period("M"), freq="M")
+    counts = monthly.reindex(months, fill_value=0)
+    values = value.reindex(months, fill_value=0.0)
+    peak = counts.idxmax() if counts.max() else None
+    alt = (f"Bar chart of grants awarded each month to organisations in {place_name}, {len(grants)} grants in all, "
+           f"with the study's phases shaded ({', '.join(str(x) for x in phases['label'])})."
+           + (f" The busiest month was {peak.strftime('%B %Y')} with {counts.max()} grants." if peak is not None else ""))
+    fig, (ax, ax_value) = new_figure(f"Grants awarded each month in {place_name}", alt, nrows=2, figsize=(8, 5.5),
+                                     sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    x = months.to_timestamp() + pd.Timedelta(days=14)
+    for i, rec in enumerate(phases.sort_values("start_date").itertuples(index=False)):
+        shade = OKABE_ITO["sky_blue"] if rec.phase_id == highlight else _PHASE_SHADES[i % 2]
+        for a in (ax, ax_value):
+            a.axvspan(rec.start_date, rec.end_date + pd.Timedelta(days=1), color=shade,
+                      alpha=0.35 if rec.phase_id == highlight else 1.0, zorder=0, lw=0)
+        middle = rec.start_date + (rec.end_date - rec.start_date) / 2
+        ax.text(mdates.date2num(middle), 1.01, textwrap.fill(str(rec.label), 16), transform=ax.get_xaxis_transform(),
+                ha="center", va="bottom", fontsize=8)
+    ax.bar(x, counts.to_numpy(), width=20, color=OKABE_ITO["blue"], zorder=2)
+    ax.set_ylabel("grants")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax_value.bar(x, values.to_numpy(), width=20, color=OKABE_ITO["green"], zorder=2)
+    ax_value.set_ylabel("value (GBP)")
+    ax_value.yaxis.set_major_formatter(FuncFormatter(_pounds))
+    ax_value.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
+    ax_value.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    for a in (ax, ax_value):
+        a.grid(axis="x", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def grant_size_distribution(grants: pd.DataFrame, phase_order, phase_labels: dict, *, place_name: str):
+    """Grant sizes (GBP, log scale) per phase: each grant a dot, with the quartiles as a box.
+
+    Grants in other currencies are left out (and said so in the alt text).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    gbp = grants["Currency"].astype("string").str.upper().eq("GBP").fillna(False)
+    shown = grants.loc[gbp & grants["phase_id"].notna() & (grants["Amount Awarded"] > 0)].copy()
+    shown["phase"] = shown["phase_id"].astype("string").map(phase_labels)
+    labels = [phase_labels[p] for p in phase_order]
+    medians = shown.groupby("phase")["Amount Awarded"].median()
+    described = "; ".join(f"{lab}: median £{medians[lab]:,.0f}" for lab in labels if lab in medians.index)
+    alt = (f"Dot and box plot of the size of each grant to organisations in {place_name}, by phase, on a logarithmic "
+           f"scale in pounds. {described or 'No grants.'}"
+           + (f" {int((~gbp).sum())} grants in other currencies are not shown." if (~gbp).any() else ""))
+    fig, ax = new_figure(f"Size of grants in {place_name}, by phase", alt, figsize=(8, 1.2 + 0.8 * len(labels)))
+    positions = {lab: i for i, lab in enumerate(labels)}
+    rng = np.random.default_rng(0)  # fixed jitter: the figure is the same on every run
+    for lab in labels:
+        amounts = shown.loc[shown["phase"] == lab, "Amount Awarded"].to_numpy()
+        if len(amounts) == 0:
+            ax.text(1, positions[lab], "  no grants", va="center", fontsize=9, color=OKABE_ITO["grey"],
+                    transform=ax.get_yaxis_transform())
+            continue
+        y = positions[lab] + rng.uniform(-0.18, 0.18, len(amounts))
+        ax.scatter(amounts, y, s=18, color=OKABE_ITO["blue"], alpha=0.7, zorder=3, linewidths=0)
+        q1, q2, q3 = np.percentile(amounts, [25, 50, 75])
+        ax.add_patch(Rectangle(
+            (q1, positions[lab] - 0.3), q3 - q1, 0.6, fill=False, edgecolor=OKABE_ITO["black"], lw=1.2, zorder=4))
+        ax.plot([q2, q2], [positions[lab] - 0.3, positions[lab] + 0.3], color=OKABE_ITO["vermillion"], lw=2.5, zorder=5)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(_pounds))
+    ax.set_xlabel("grant size (GBP, log scale)")
+    ax.legend(handles=[Line2D([], [], color=OKABE_ITO["vermillion"], lw=2.5, label="median"),
+                       Line2D([], [], color=OKABE_ITO["black"], lw=1.2, label="middle half of grants (box)")],
+              loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=9)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name: str, phase_label: str,
+                         max_labels: int = 25):
+    """Funders (left) and the organisations they funded (right); line width shows the value.
+
+    Only organisations of the study are labelled, with the names of the (pseudonymised on
+    stakeholder pages) organisations table; organisations outside the study are grey and
+    unlabelled, and counted in the alt text.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    funders = sorted((n for n, d in B.nodes(data=True) if d["bipartite"] == 0),
+                     key=lambda n: -B.degree(n, weight="value"))
+    recipients = sorted((n for n, d in B.nodes(data=True) if d["bipartite"] == 1),
+                        key=lambda n: (min((funders.index(f) for f in B[n]), default=0), -B.degree(n, weight="value")))
+    group = dict(zip(organisations["org_id"].astype(str), organisations.get("sector_group", pd.Series(dtype=str))))
+    outside_f = sum(1 for n in funders if not B.nodes[n]["in_study"])
+    outside_r = sum(1 for n in recipients if not B.nodes[n]["in_study"])
+    alt = (f"Network diagram of {len(funders)} funders on the left and the {len(recipients)} organisations they funded "
+           f"in {place_name} in the {phase_label} phase on the right, joined by lines as thick as the value awarded. "
+           f"{outside_f} funders and {outside_r} recipients are outside the study and are shown unnamed in grey.")
+    height = max(3.0, 0.28 * max(len(funders), len(recipients)) + 1.2)
+    fig, ax = new_figure(f"Who funded whom in {place_name}: {phase_label}", alt, figsize=(8, height))
+    pos = {}
+    for column, nodes in ((0.0, funders), (1.0, recipients)):
+        n = len(nodes)
+        for i, node in enumerate(nodes):
+            pos[node] = (column, 1.0 - (i + 0.5) / max(n, 1))
+    values = np.array([d.get("value", 0.0) for *_e, d in B.edges(data=True)]) if B.number_of_edges() else np.array([1.0])
+    top = values.max() if values.max() > 0 else 1.0
+    for u, v, d in B.edges(data=True):
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        ax.plot([x0, x1], [y0, y1], color=OKABE_ITO["grey"], alpha=0.6, zorder=1,
+                lw=0.6 + 5.0 * np.sqrt(max(d.get("value", 0.0), 0.0) / top))
+    labelled = 0
+    for node in funders + recipients:
+        data = B.nodes[node]
+        x, y = pos[node]
+        if data["in_study"]:
+            colour = sector_colour(group.get(data["org_id"], "funder" if data["bipartite"] == 0 else "other"))
+        else:
+            colour = OKABE_ITO["grey"]
+        ax.scatter([x], [y], s=40 + 8 * B.degree(node), color=colour, zorder=3, edgecolor="white", linewidth=0.8)
+        if data["in_study"] and data.get("name") and labelled < max_labels:
+            ax.text(x + (-0.03 if x == 0 else 0.03), y, str(data["name"]), ha="right" if x == 0 else "left",
+                    va="center", fontsize=8)
+            labelled += 1
+    ax.text(0.0, 1.02, "funders", ha="center", va="bottom", fontweight="bold", transform=ax.transData)
+    ax.text(1.0, 1.02, "recipients", ha="center", va="bottom", fontweight="bold", transform=ax.transData)
+    groups = sorted({group.get(B.nodes[n]["org_id"]) for n in funders + recipients if B.nodes[n]["in_study"]} - {None})
+    handles = [Line2D([], [], marker="o", ls="", color=sector_colour(g), label=sector_label(g)) for g in groups]
+    if outside_f or outside_r:
+        handles.append(Line2D([], [], marker="o", ls="", color=OKABE_ITO["grey"], label="outside the study"))
+    if handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(handles)), fontsize=8)
+    ax.set_xlim(-0.9, 1.9)
+    ax.set_ylim(-0.02, 1.08)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
