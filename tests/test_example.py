@@ -78,6 +78,19 @@ def test_writes_study_yml_and_one_csv_per_table_and_nothing_else(folder):
     assert sorted(p.name for p in folder.iterdir()) == sorted(["study.yml", *(f"{n}.csv" for n in TABLES)])
 
 
+def test_rewriting_leaves_the_readme_and_imports_alone(tmp_path):
+    out = tmp_path / "ex"
+    (out / "imports").mkdir(parents=True)
+    (out / "README.md").write_text("kept by hand", encoding="utf-8")
+    (out / "imports" / "grants-a.csv").write_text("Identifier\n", encoding="utf-8")
+    (out / "places.csv").write_text("stale", encoding="utf-8")
+    write_example(out, seed=3)
+    assert (out / "README.md").read_text(encoding="utf-8") == "kept by hand"
+    assert (out / "imports" / "grants-a.csv").read_text(encoding="utf-8") == "Identifier\n"
+    assert (out / "places.csv").read_text(encoding="utf-8").startswith("place_id,name,")
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_csv_headers_are_exactly_the_schema_columns(folder):
     for name, table in TABLES.items():
         header = (folder / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0]

@@ -1078,9 +1078,12 @@ def write_example(out: str | os.PathLike = DATA_DIR / "example", seed: int = DEF
     Examples
     --------
     >>> import tempfile
-    >>> folder = write_example(tempfile.mkdtemp(), seed=1)
-    >>> sorted(p.name for p in folder.iterdir())[:3]
-    ['boards.csv', 'evidence.csv', 'grants.csv']
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     names = sorted(p.name for p in write_example(tmp, seed=1).iterdir())
+    >>> names[:4]
+    ['boards.csv', 'evidence.csv', 'grants.csv', 'organisations.csv']
+    >>> names[-1]
+    'themes.csv'
     """
     tables, settings = generate_example(seed)
     return _write_study(Path(out), tables, settings, seed)
