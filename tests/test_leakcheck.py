@@ -276,8 +276,9 @@ def test_missing_path_is_an_error(study, tmp_path):
 def test_hidden_and_nested_files(study, tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "deep.svg").write_text(f"<svg><text>{SCRIPT.replace('<', '&lt;')}</text></svg>")
-    (tmp_path / ".tmp-partial.html").write_text(LEAKED)  # hidden: a write in progress
-    assert [f.where for f in check_rendered(study, tmp_path)] == ["SVG text"]
+    (tmp_path / ".fig.svg.tmp").write_text(f"made for {LEAKED}")  # a leftover temporary file
+    found = sorted((f.path.rsplit("/", 1)[-1], f.where) for f in check_rendered(study, tmp_path))
+    assert found == [(".fig.svg.tmp", "text, line 1"), ("deep.svg", "SVG text")]
 
 
 def test_no_terms_no_findings(tmp_path):

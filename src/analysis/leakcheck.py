@@ -507,7 +507,7 @@ def _files(paths) -> list[Path]:
     out = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith(".")))
+            out.extend(sorted(q for q in p.rglob("*") if q.is_file()))
         elif p.is_file():
             out.append(p)
         else:
@@ -561,7 +561,7 @@ def check_rendered(study, paths, *, terms: dict | None = None, identifiers: bool
     executed notebooks (every cell's source, outputs, including HTML, SVG and PNG outputs
     and error tracebacks, and metadata), SVG files (drawn text and metadata) and PNG files
     (tEXt, zTXt and iTXt chunks). Other files are searched as text. Directories are searched
-    recursively (hidden files skipped).
+    recursively, hidden files included (a leftover temporary file would be published too).
 
     Matching: case-insensitive, after decoding HTML/XML entities (``&amp;`` is ``&``),
     Unicode NFKC with curly quotes straightened, any whitespace run matching a space, whole
