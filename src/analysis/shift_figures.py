@@ -85,8 +85,8 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
             change = row["change_text"]
             text[r, c] = value_text if change == "–" else f"{value_text}\n({change})"
             s = scale.get(ind, np.nan)
-            if pd.notna(row["improvement"]) and pd.notna(s) and s > 0:
-                colour[r, c] = row["improvement"] / s
+            if pd.notna(row["improvement"]):  # no change at all sits at the white centre
+                colour[r, c] = row["improvement"] / s if pd.notna(s) and s > 0 else 0.0
     previous = study.previous_phase(phase)
     height = 1.0 + 0.62 * len(inds)
     width = 3.0 + 1.9 * len(places)
@@ -130,9 +130,7 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
 def _diverging_cmap():
     import matplotlib
 
-    cmap = matplotlib.colormaps[style.DIVERGING].copy()
-    cmap.set_bad(_NEUTRAL_GREY)
-    return cmap
+    return matplotlib.colormaps[style.DIVERGING].with_extremes(bad=_NEUTRAL_GREY)
 
 
 def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
@@ -274,8 +272,7 @@ def themes_heatmap(study, *, phase: str | None = None, place: str | None = None,
     import matplotlib
 
     # more is darker; nothing coded is a pale grey cell, so the eye goes to what was said
-    cmap = matplotlib.colormaps[style.SEQUENTIAL].reversed().copy()
-    cmap.set_bad("#F2F2F2")
+    cmap = matplotlib.colormaps[style.SEQUENTIAL].reversed().with_extremes(bad="#F2F2F2")
     for k, kind in enumerate(kinds):
         ax = axes[0][k]
         values = np.array([[matrix.loc[t, (*col, kind)] for col in columns] for t in themes], dtype=float)

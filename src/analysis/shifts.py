@@ -443,7 +443,7 @@ def scorecard(study, phase: str, *, indicators=SCORECARD_INDICATORS, table: pd.D
     out["indicator"] = out["indicator"].astype(str)
     sign = out["direction"].map({"up is good": 1.0, "down is good": -1.0, "neutral": np.nan})
     out["improvement"] = out["change_from_previous"] * sign
-    out["value_text"] = [format_value(v, u) for v, u in zip(out["value"], out["unit"])]
+    out["value_text"] = [format_value(v, u, short=True) for v, u in zip(out["value"], out["unit"])]
     out["change_text"] = [format_change(c, u) for c, u in zip(out["change_from_previous"], out["unit"])]
     return out.reset_index(drop=True)
 
@@ -550,7 +550,7 @@ def format_value(value, unit: str, *, short: bool = False) -> str:
     if unit == "score (1-5)":
         return f"{v:.1f}"
     if unit == "points":
-        return f"{v:.2f}"
+        return f"{v:.2f}" if short else f"{v:.2f} points"
     return f"{v:.3g}"
 
 
@@ -631,7 +631,7 @@ def change_sentence(subject: str, before, after, unit: str, *, before_label: str
 def _number_only(value, unit: str) -> str:
     """The value as printed before "to ...": the unit word only once, at the end."""
     text = format_value(value, unit, short=True)
-    if unit == "days":
+    if unit in ("days", "points"):
         return text.split(" ")[0]
     return text
 
@@ -658,8 +658,9 @@ def indicator_sentences(study, place: str, phase: str, *, indicators=SCORECARD_I
     Returns
     -------
     list of str
-        Plain text (escape it when rendering as HTML). In the first phase each sentence
-        gives the level and says there is no earlier figure.
+        Plain text (escape it when rendering as HTML). In the first phase, which has no
+        earlier phase, each sentence gives the level ("Network density was 12%.") and the
+        page says once that there is nothing to compare with.
 
     Examples
     --------
@@ -680,9 +681,10 @@ def indicator_sentences(study, place: str, phase: str, *, indicators=SCORECARD_I
         r = rows.loc[ind]
         other = r["previous_phase_id"] if compare_to == "previous" else r["first_phase_id"]
         before = r["previous_value"] if compare_to == "previous" else r["first_value"]
-        if other == phase or _missing(other):
-            other, before = None, np.nan
         phrase = CORE_INDICATORS[ind].phrase if ind in CORE_INDICATORS else str(r["label"])
+        if other == phase or _missing(other):  # the first phase: say the level, once per measure
+            sentences.append(f"{phrase} was {format_value(r['value'], r['unit'])}.")
+            continue
         sentences.append(change_sentence(
             phrase, before, r["value"], r["unit"],
             before_label=study.phase_label(other) if other else None,
