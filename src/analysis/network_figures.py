@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.patheffects as path_effects
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -151,12 +150,13 @@ def _ring_labels(ax, G, pos, nodes, labelled, fontsize):
     overflow = placed[-1] - (placed[0] + 2 * math.pi - gap) if placed else 0
     if overflow > 0:
         placed = [a - overflow * (i + 1) / len(placed) for i, a in enumerate(placed)]
-    halo = [path_effects.withStroke(linewidth=2.5, foreground="white")]
+    # labels stay text (no path effects), so SVGs remain searchable and text is escaped
     for v, a in zip(order, placed):
         lx, ly = centre[0] + radius * math.cos(a), centre[1] + radius * math.sin(a)
         ax.plot([pos[v][0], lx], [pos[v][1], ly], color="#555555", linewidth=0.6, alpha=0.8, zorder=2)
-        ax.text(lx, ly, " " + str(G.nodes[v].get("name", v)) + " ", ha="left" if math.cos(a) >= 0 else "right",
-                va="center", fontsize=fontsize, zorder=4, path_effects=halo)
+        ax.text(lx, ly, str(G.nodes[v].get("name", v)), ha="left" if math.cos(a) >= 0 else "right",
+                va="center", fontsize=fontsize, zorder=4,
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     lows = [p[1] for p in pos.values()]
     ax.set_xlim(centre[0] - radius * 1.65, centre[0] + radius * 1.65)
     ax.set_ylim(min(min(lows) - 0.1, centre[1] - radius * 1.08), centre[1] + radius * 1.08)
@@ -261,7 +261,7 @@ def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: s
     groups_text = ", ".join(f"{counts[g]} {SECTOR_GROUP_LABELS.get(g, g)}" for g in info["groups"])
     fig.alt_text = (
         f"Network map of {_where(G)}: {n} organisations drawn as dots coloured by sector "
-        f"({groups_text}) and {m} working ties drawn as arrows from the organisation that named a "
+        f"({groups_text}) and {m} working {'tie' if m == 1 else 'ties'} drawn as arrows from the organisation that named a "
         f"partner to the partner. Dot size shows {info['sized_by']}."
         + (f" {info['hollow']} organisations that did not answer the survey are drawn hollow." if info["hollow"] else "")
     )
