@@ -242,6 +242,14 @@ def _ipc_kernel_manager():
             self.transport = "ipc"
             self.connection_file = os.path.join(folder, "kernel.json")
             self.ip = os.path.join(folder, "k")
+            self._log_path = os.path.join(folder, "kernel.log")
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # the kernel process's own output (not a cell's) goes to a log, read when it fails to start
+            with open(self._log_path, "ab") as log:
+                kw.setdefault("stdout", log)
+                kw.setdefault("stderr", log)
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return IPCKernelManager
 
@@ -255,6 +263,11 @@ def _worker_init() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # nbclient logs timeouts and dead kernels as they happen; the summary table reports them
+    import logging
+
+    for name in ("papermill", "traitlets", "nbclient", "analysis.leakcheck"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _classify(exc: BaseException) -> tuple[str, str]:
@@ -274,29 +287,36 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     return "error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
 
 
-def _mark_failure(nb_path: Path, status: str, message: str, timeout: float | None) -> None:
+def _mark_failure(nb_path: Path, status: str, message: str, timeout: float | None) -> str:
     """Make a timeout or dead kernel visible in the executed notebook, as papermill does for errors."""
     import nbformat
 
     if not nb_path.exists():
-        return
+        return message
     nb = nbformat.read(str(nb_path), as_version=4)
     ename = {"timeout": "CellTimeoutError", "kernel died": "DeadKernelError"}.get(status, "ExecutionError")
     evalue = (f"the cell ran for more than {timeout:g} s and was stopped" if status == "timeout" and timeout
               else message)
-    for cell in nb.cells:
-        pm = cell.get("metadata", {}).get("papermill", {})
-        if cell.cell_type == "code" and pm.get("status") == "running":
-            pm["status"] = "failed"
-            cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue,
-                                                       traceback=[f"{ename}: {evalue}"]))
-            break
+    started = [i for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and c.get("metadata", {}).get("papermill", {}).get("status", "pending") != "pending"]
+    if started:  # the last cell that started is the one that was running when it stopped
+        index = started[-1]
+        cell = nb.cells[index]
+        pm = cell.metadata.setdefault("papermill", {})
+        pm["status"], pm["exception"] = "failed", True
+        # a timeout interrupts the kernel, so the cell may already show a KeyboardInterrupt: say why
+        cell.outputs = [o for o in cell.outputs if not (o.output_type == "error" and o.ename == "KeyboardInterrupt")]
+        cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue,
+                                                   traceback=[f"{ename}: {evalue}"]))
+        message = (f"cell {index} ran past the {timeout:g} s timeout" if status == "timeout" and timeout
+                   else f"the kernel died while running cell {index}")
     marker = nbformat.v4.new_markdown_cell(
         f'<span style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; font-size:2em;">'
         f"Execution stopped: {ename}</span>")
     marker.metadata["tags"] = ["papermill-error-cell-tag"]
     nb.cells.insert(0, marker)
     nbformat.write(nb, str(nb_path))
+    return message
 
 
 def _execute(job: Job, parameters: dict, output: Path, timeout: float | None) -> tuple[str, str]:
@@ -323,11 +343,25 @@ def _execute(job: Job, parameters: dict, output: Path, timeout: float | None) ->
             if attempt == 1 and not started:
                 continue  # a kernel that failed to start gets one more try
             status, message = _classify(exc)
-            return ("kernel start failed" if not started else status), message
+            if not started:
+                return "kernel start failed", f"{message} {_kernel_log_tail()}".strip()[:300]
+            return status, message
         finally:
             while _KERNEL_DIRS:
                 shutil.rmtree(_KERNEL_DIRS.pop(), ignore_errors=True)
     return "error", "unreachable"
+
+
+def _kernel_log_tail() -> str:
+    """The last line the kernel process wrote (why it did not start), if any."""
+    for folder in reversed(_KERNEL_DIRS):
+        try:
+            lines = Path(folder, "kernel.log").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        except OSError:
+            continue
+        if lines:
+            return f"(kernel said: {lines[-1][:150]})"
+    return ""
 
 
 def _any_cell_ran(path: Path) -> bool:
@@ -386,7 +420,7 @@ def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, ti
         executed = staging / f"{job.stem}.ipynb"
         status, error = _execute(job, parameters, executed, timeout)
         if status in ("timeout", "kernel died"):
-            _mark_failure(executed, status, error, timeout)
+            error = _mark_failure(executed, status, error, timeout)
         if executed.exists():
             _restore_figures_dir(executed, str(staging), job.out_dir)
         if status != "ok":
