@@ -244,20 +244,15 @@ def _organisations(rng: np.random.Generator) -> pd.DataFrame:
         used.add(council_id)
         rows.append((council_id, council_name, place_id, "local_authority", "major"))
         fixed = {s: [n for (sec, n) in FIXED_NAMES[place_id] if sec == s] for s in counts}
-        areas = list(AREAS[place_id])
+        areas = [str(a) for a in rng.permutation(AREAS[place_id])]
         for sector, count in counts.items():
             if sector == "local_authority":
                 continue
             names = list(fixed[sector])
-            if len(names) < count:
-                patterns = NAME_PATTERNS[sector]
-                taken = set(names)
-                while len(names) < count:
-                    pattern = patterns[int(rng.integers(len(patterns)))]
-                    name = pattern.format(area=areas[int(rng.integers(len(areas)))])
-                    if name not in taken:
-                        taken.add(name)
-                        names.append(name)
+            # each pattern once per place; neighbourhoods taken in turn from a shuffled list
+            for pattern in rng.permutation(NAME_PATTERNS.get(sector, []))[: count - len(names)]:
+                names.append(str(pattern).format(area=areas[0]))
+                areas = areas[1:] + areas[:1]
             for name in names[:count]:
                 if sector == "health":
                     nhs_serial += 1
@@ -299,7 +294,7 @@ _PHASE_SHIFT = {
 _CROSS_SHIFT = {
     "buckinghamshire": dict(baseline=0.0, emergency=0.8, interim=0.8, final=0.7),
     "coventry": dict(baseline=0.0, emergency=0.85, interim=0.55, final=0.25),
-    "sutton": dict(baseline=0.0, emergency=0.8, interim=0.5, final=0.3),
+    "sutton": dict(baseline=0.0, emergency=0.95, interim=0.6, final=0.35),
 }
 #: Propensity cut-points for levels 1 (awareness) to 4 (integration).
 _LEVEL_CUTS = np.array([1.05, 1.6, 2.2, 2.85])
@@ -310,18 +305,20 @@ _TRUST_SHIFT = {
     "coventry": dict(baseline=0.0, emergency=0.3, interim=0.15, final=-0.05),
     "sutton": dict(baseline=-0.2, emergency=0.6, interim=0.4, final=0.1),
 }
-#: Added to the council's ratings of VCSE organisations (trust and value): Coventry's planted
-#: asymmetry narrows in the emergency and widens again by the final phase.
+#: Added to the council's ratings of VCSE organisations, as (trust, value) by phase.
+#: Coventry's planted asymmetry narrows in the emergency and widens again by the final phase;
+#: the other places keep a milder, steadier gap.
 _COUNCIL_TO_VCSE = {
-    "buckinghamshire": dict(baseline=-0.4, emergency=-0.1, interim=-0.1, final=-0.2),
-    "coventry": dict(baseline=-1.1, emergency=-0.1, interim=-0.5, final=-1.1),
-    "sutton": dict(baseline=-0.5, emergency=0.0, interim=-0.2, final=-0.4),
+    "buckinghamshire": dict(baseline=(-0.3, -0.4), emergency=(-0.1, -0.1), interim=(-0.1, -0.1),
+                            final=(-0.2, -0.2)),
+    "coventry": dict(baseline=(-0.8, -1.1), emergency=(0.0, 0.3), interim=(-0.4, -0.5), final=(-0.8, -1.1)),
+    "sutton": dict(baseline=(-0.4, -0.5), emergency=(0.0, 0.0), interim=(-0.2, -0.2), final=(-0.3, -0.4)),
 }
-#: Added to VCSE organisations' ratings of the council (trust and value).
+#: Added to VCSE organisations' ratings of the council, as (trust, value) by phase.
 _VCSE_TO_COUNCIL = {
-    "buckinghamshire": dict(baseline=0.2, emergency=0.2, interim=0.2, final=0.2),
-    "coventry": dict(baseline=0.4, emergency=0.1, interim=0.3, final=0.45),
-    "sutton": dict(baseline=0.2, emergency=0.3, interim=0.2, final=0.2),
+    "buckinghamshire": dict(baseline=(0.2, 0.2), emergency=(0.2, 0.2), interim=(0.2, 0.2), final=(0.2, 0.2)),
+    "coventry": dict(baseline=(0.4, 0.4), emergency=(0.0, -0.1), interim=(0.2, 0.3), final=(0.4, 0.5)),
+    "sutton": dict(baseline=(0.2, 0.2), emergency=(0.2, 0.3), interim=(0.2, 0.2), final=(0.2, 0.2)),
 }
 _RESPONSE_RATE = dict(baseline=0.76, emergency=0.84, interim=0.8, final=0.76)
 _FREQUENCY_SHIFT = dict(baseline=0.0, emergency=0.6, interim=0.35, final=0.3)
@@ -355,8 +352,8 @@ def _relationships(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame
         cross = (public[:, None] & vcse[None, :]) | (vcse[:, None] & public[None, :])
         pair = rng.normal(0.0, 0.5, (n, n))
         base = (activity[:, None] + activity[None, :] + 0.2 * same_group + 0.4 * both_public
-                - 0.3 * cross + (pair + pair.T) / 2 + rng.normal(0.0, 0.2, (n, n)))
-        rater_trust = rng.normal(0.0, 0.3, n)
+                - 0.4 * cross + (pair + pair.T) / 2 + rng.normal(0.0, 0.2, (n, n)))
+        rater_trust = np.where(council, 0.0, rng.normal(0.0, 0.3, n))  # the council rates neutrally
         ratee_influence = np.where(council, 0.9, np.where(group == "health", 0.5, np.where(
             sector == "vcse_infrastructure", 0.3, np.where(group == "funder", 0.3, 0.0))))
         ratee_resources = np.where(group == "funder", 1.0, np.where(council, 0.6, np.where(
@@ -378,10 +375,10 @@ def _relationships(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame
             closest = np.argsort(-np.where(np.eye(n, dtype=bool), -np.inf, s), axis=1, kind="stable")[:, :3]
             rated[np.arange(n)[:, None], closest] = True
             rated &= respond[:, None]
-            adj = (council_to_vcse * _COUNCIL_TO_VCSE[place_id][phase_id]
-                   + vcse_to_council * _VCSE_TO_COUNCIL[place_id][phase_id])
+            trust_adj, adj = (council_to_vcse * c2v + vcse_to_council * v2c for c2v, v2c in
+                              zip(_COUNCIL_TO_VCSE[place_id][phase_id], _VCSE_TO_COUNCIL[place_id][phase_id]))
             lv = level - 2.0
-            trust_mu = 2.45 + 0.3 * lv + _TRUST_SHIFT[place_id][phase_id] + rater_trust[:, None] + adj
+            trust_mu = 2.45 + 0.3 * lv + _TRUST_SHIFT[place_id][phase_id] + rater_trust[:, None] + trust_adj
             influence_mu = 2.2 + 0.3 * lv + ratee_influence[None, :] + adj
             involvement_mu = 2.3 + 0.35 * lv + 0.7 * adj
             resources_mu = 2.0 + 0.2 * lv + ratee_resources[None, :] + 0.5 * adj
