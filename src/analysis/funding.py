@@ -33,6 +33,9 @@ __all__ = [
     "speed_sentence",
     "reach_sentence",
     "volume_sentence",
+    "overlap_sentence",
+    "place_funding_table",
+    "funder_overlap_table",
 ]
 
 #: The grants table's columns (DESIGN.md), in the 360Giving spreadsheet titles.
@@ -846,3 +849,77 @@ def reach_sentence(row, *, phase_label: str) -> str:
     second = (f" {row['new_recipients']} of the {row['recipients']} organisations funded in the {phase_label} phase "
               "had no grant in any earlier phase.")
     return first + second
+
+
+# --------------------------------------------------------------------------- tables for pages
+
+
+def place_funding_table(measures: pd.DataFrame, place_id: str, phase_order, phase_labels: dict) -> pd.DataFrame:
+    """One place's funding measures, a row per phase in time order, with readers' headings.
+
+    Phases without grants get a row of zeros and blanks, so every phase of the study shows.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"place_id": ["p"], "phase_id": ["b"], "grants": [3], "value": [900.0], "funders": [1],
+    ...     "recipients": [2], "amount_median": [300.0], "days_median": [12.0], "days_known": [3],
+    ...     "small_share": [0.5], "new_recipients": [1]})
+    >>> place_funding_table(m, "p", ["a", "b"], {"a": "Before", "b": "After"})["grants"].tolist()
+    [0, 3]
+    """
+    mine = measures[measures["place_id"] == place_id].set_index("phase_id").reindex(list(phase_order))
+    for column in ("grants", "value", "funders", "recipients", "new_recipients", "days_known"):
+        if column in mine:
+            mine[column] = mine[column].fillna(0)
+    table = pd.DataFrame({
+        "phase": [phase_labels.get(p, p) for p in phase_order],
+        "grants": mine["grants"].astype(int).to_numpy(),
+        "value (GBP)": [f"£{v:,.0f}" for v in mine["value"]],
+        "funders": mine["funders"].astype(int).to_numpy(),
+        "organisations funded": mine["recipients"].astype(int).to_numpy(),
+        "median grant": [f"£{v:,.0f}" if pd.notna(v) else "" for v in mine["amount_median"]],
+        "median days to award": [f"{v:.0f}" if pd.notna(v) else "" for v in mine["days_median"]],
+        "to small organisations": [f"{v:.0%}" if pd.notna(v) else "" for v in mine["small_share"]],
+        "newly funded": mine["new_recipients"].astype(int).to_numpy(),
+    })
+    return table
+
+
+def funder_overlap_table(grants: pd.DataFrame, organisations: pd.DataFrame, *, top: int = 10) -> pd.DataFrame:
+    """The funder pairs that share most recipients, named from the organisations table.
+
+    Funders outside the study are "an organisation outside the study" (never the grant
+    file's name), so pseudonyms hold on stakeholder pages.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"Funding Org:Identifier": ["f", "f", "h"], "Recipient Org:Identifier": ["a", "b", "b"]})
+    >>> orgs = pd.DataFrame({"org_id": ["f"], "name": ["Funder 1"]})
+    >>> funder_overlap_table(g, orgs).to_dict("records")
+    [{'funder': 'Funder 1', 'and funder': 'an organisation outside the study', 'organisations both fund': 1, 'overlap (Jaccard)': '0.50'}]
+    """
+    overlap = funder_overlap(grants).sort_values(["shared_recipients", "jaccard"], ascending=False).head(top)
+    return pd.DataFrame({
+        "funder": [recipient_label(f, organisations) for f in overlap["funder_a"]],
+        "and funder": [recipient_label(f, organisations) for f in overlap["funder_b"]],
+        "organisations both fund": overlap["shared_recipients"].astype(int).to_numpy(),
+        "overlap (Jaccard)": [f"{j:.2f}" for j in overlap["jaccard"]],
+    })
+
+
+def overlap_sentence(grants: pd.DataFrame, *, place_name: str, phase_label: str) -> str:
+    """A plain-English sentence on whether funders in a place fund the same organisations.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"Funding Org:Identifier": ["f", "f", "h"], "Recipient Org:Identifier": ["a", "b", "b"]})
+    >>> overlap_sentence(g, place_name="Coventry", phase_label="emergency")
+    'In the emergency phase, 1 of the 2 organisations funded in Coventry had grants from more than one funder.'
+    """
+    pairs = grants[["Funding Org:Identifier", "Recipient Org:Identifier"]].drop_duplicates()
+    if pairs.empty:
+        return f"No grants to organisations in {place_name} are recorded for the {phase_label} phase."
+    per_recipient = pairs.groupby("Recipient Org:Identifier").size()
+    several = int((per_recipient > 1).sum())
+    return (f"In the {phase_label} phase, {several} of the {len(per_recipient)} organisations funded in {place_name} "
+            "had grants from more than one funder.")
