@@ -391,3 +391,23 @@ def test_speed_sentence_against_previous_phase():
                        phase_label="emergency", previous_label="baseline")
     assert s == ("In the emergency phase, half of grants were awarded within 9 days of application, "
                  "against 41 days in the baseline phase.")
+
+
+def test_figures_carry_alt_text_and_survive_empty_input(small_grants):
+    from analysis import funding_figures as ff
+
+    grants, orgs = small_grants
+    grants = grants.assign(**{"Award Date": pd.to_datetime(["2020-01-10", "2020-02-10", "2020-04-01", "2020-04-02",
+                                                            "2020-04-03", "2020-05-01"])})
+    phases = pd.DataFrame({"phase_id": ["e1", "e2"], "label": ["Before", "Emergency"],
+                           "start_date": pd.to_datetime(["2020-01-01", "2020-03-16"]),
+                           "end_date": pd.to_datetime(["2020-03-15", "2020-06-30"])})
+    fig = ff.awards_over_time(grants, phases, place_name="<Town>")
+    assert "6 grants" in fig.alt_text and "<Town>" in fig.title_text
+    fig = ff.grant_size_distribution(grants, ["e1", "e2"], {"e1": "Before", "e2": "Emergency"}, place_name="X")
+    assert "Emergency: median £500" in fig.alt_text and "1 grants in other currencies" in fig.alt_text
+    fig = ff.funder_recipient_map(funding_network(grants, orgs), orgs, place_name="X", phase_label="Emergency")
+    assert "3 funders" in fig.alt_text and "1 recipients are outside the study" in fig.alt_text
+    empty = grants.iloc[0:0]
+    assert ff.funder_recipient_map(funding_network(empty, orgs), orgs, place_name="X", phase_label="Y").alt_text
+    assert ff.grant_size_distribution(empty, ["e1"], {"e1": "Before"}, place_name="X").alt_text
