@@ -153,6 +153,13 @@ def theme_scores(study, *, confidence: float = 0.95, threshold: int | None = Non
     out.loc[out["suppressed"], ["mean", "lower", "upper"]] = np.nan
     labels = study.themes.set_index("theme_id")["label"].astype(str) if len(study.themes) else pd.Series(dtype=str)
     out.insert(3, "theme_label", out["theme_id"].map(labels).fillna(out["theme_id"]).astype(str))
+    # places and phases in the study's order, themes in the codebook's order
+    rank = {}
+    for col, order in (("place_id", study.place_ids), ("phase_id", study.phase_ids),
+                       ("theme_id", list(study.themes["theme_id"].astype(str)) if len(study.themes) else [])):
+        rank[col] = {v: i for i, v in enumerate(order)}
+    out = out.sort_values(keys, key=lambda c: c.map(rank[c.name]).fillna(len(rank[c.name])), kind="stable")
+    out = out.reset_index(drop=True)
     out["label"] = [
         suppressed_label(threshold) if sup else _cell_label(m, lo, hi, n)
         for sup, m, lo, hi, n in zip(out["suppressed"], out["mean"], out["lower"], out["upper"], out["n"])
