@@ -88,8 +88,8 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
             if pd.notna(row["improvement"]):  # no change at all sits at the white centre
                 colour[r, c] = row["improvement"] / s if pd.notna(s) and s > 0 else 0.0
     previous = study.previous_phase(phase)
-    height = 1.0 + 0.62 * len(inds)
-    width = 3.0 + 1.9 * len(places)
+    height = 1.0 + 0.5 * len(inds)
+    width = 2.4 + 1.35 * len(places)
     title = f"Shift scorecard: {study.phase_label(phase)}"
     if previous:
         alt = (f"Heatmap of {len(inds)} indicators for {len(places)} places in {study.phase_label(phase)}, "
@@ -106,10 +106,10 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
     for r in range(len(inds)):
         for c in range(len(places)):
             strong = not np.isnan(colour[r, c]) and abs(colour[r, c]) > 0.65
-            ax.text(c, r, text[r, c], ha="center", va="center", fontsize=9,
+            ax.text(c, r, text[r, c], ha="center", va="center", fontsize=9.5, linespacing=1.1,
                     color="white" if strong else "black")
-    ax.set_xticks(range(len(places)), _place_names(study, places))
-    ax.set_yticks(range(len(inds)), labels)
+    ax.set_xticks(range(len(places)), [_wrap(n, 14) for n in _place_names(study, places)], fontsize=10)
+    ax.set_yticks(range(len(inds)), labels, fontsize=10)
     ax.xaxis.tick_top()
     ax.tick_params(axis="both", length=0)
     ax.grid(False)
@@ -169,7 +169,7 @@ def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
     alt = (f"{len(inds)} small line charts, one per indicator, each showing its value in every phase "
            f"({', '.join(study.phase_label(p) for p in phases)}) with one line per place ({names}).")
     fig, axes = style.new_figure("Indicators over the phases", alt, nrows=nrows, ncols=ncols,
-                                 figsize=(3.3 * ncols, 2.6 * nrows + 0.8), squeeze=False)
+                                 figsize=(2.9 * ncols, 2.4 * nrows + 0.8), squeeze=False)
     x = np.arange(len(phases))
     for k, ind in enumerate(inds):
         ax = axes[k // ncols][k % ncols]
