@@ -9,6 +9,7 @@ import pytest
 
 from analysis import load_study, study_from_tables
 from analysis.network_change import (
+    change_sections,
     change_table,
     compare_phases,
     density_change_bootstrap,
@@ -161,3 +162,13 @@ def test_example_coventry_gap_narrows_then_widens_in_words(example):
     assert narrow.density_change["ci_low"] > 0
     # the same organisations work together across phases: the networks correlate
     assert narrow.qap.r > 0 and narrow.qap.p_value < 0.05
+
+
+def test_change_sections_do_not_repeat_the_baseline():
+    s = study_from_tables(tiny_tables())
+    c = compare_phases(s, "north", "before", "during", seed=1, permutations=20, n_boot=20)
+    sections = change_sections(c, c, "During")
+    assert [h for h, _ in sections] == ["Since the previous phase (Before)", "Since the baseline"]
+    assert sections[1][1] == "The previous phase, Before, is the baseline: see above."
+    assert change_sections(None, None, "Before") == [
+        ("Change", "Before is the first phase of the study, so there is no earlier phase to compare with.")]

@@ -25,6 +25,7 @@ __all__ = [
     "compare_phases",
     "describe_change",
     "change_table",
+    "change_sections",
 ]
 
 
@@ -511,3 +512,29 @@ def change_table(current: pd.Series, previous: PhaseComparison | None = None,
     order.append("This phase")
     order += [c for c in table.columns if c.startswith("Change since")]
     return table.loc[:, list(dict.fromkeys(order))]
+
+
+def change_sections(previous: PhaseComparison | None, baseline: PhaseComparison | None,
+                    phase_label: str, k: int = 1) -> list[tuple[str, str]]:
+    """Headings and plain-English paragraphs on change from the previous phase and the baseline.
+
+    Says once, plainly, when this is the first phase (no comparison at all), and does not
+    repeat itself when the previous phase is the baseline. Plain text: escape to render.
+
+    Examples
+    --------
+    >>> change_sections(None, None, "Baseline")
+    [('Change', 'Baseline is the first phase of the study, so there is no earlier phase to compare with.')]
+    """
+    if previous is None and baseline is None:
+        return [("Change", describe_change(None, phase_label))]
+    sections = []
+    if previous is not None:
+        sections.append((f"Since the previous phase ({previous.label_before})", describe_change(previous, k=k)))
+    if baseline is not None:
+        if previous is not None and baseline.phase_before == previous.phase_before:
+            sections.append(("Since the baseline",
+                             f"The previous phase, {previous.label_before}, is the baseline: see above."))
+        else:
+            sections.append((f"Since the baseline ({baseline.label_before})", describe_change(baseline, k=k)))
+    return sections

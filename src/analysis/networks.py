@@ -858,7 +858,7 @@ def _format(value: float, kind: str, change: bool = False) -> str:
     if kind == "pct":
         text = f"{sign}{100 * value:.0f}"
         text = text.lstrip("+-") if float(text) == 0 else text
-        return text + (" points" if change else "%")
+        return text + ((" point" if text.lstrip("+-") == "1" else " points") if change else "%")
     if kind == "count":
         text = f"{sign}{value:.0f}"
     else:
