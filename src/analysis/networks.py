@@ -51,6 +51,8 @@ __all__ = [
     "PhaseComparison",
     "compare_phases",
     "describe_change",
+    "change_table",
+    "change_sections",
 ]
 
 #: Ratings run from 1 to 4 (PARTNER tool); "% of maximum" is relative to this.
@@ -965,6 +967,7 @@ def describe_method(G, k: int = 1) -> str:
 _CHANGE_NAMES = {
     "QAPResult", "PhaseComparison", "compare_phases", "density_change_bootstrap", "describe_change",
     "jaccard", "qap_correlation", "ties_formed", "ties_kept", "ties_lost", "trust_change_on_kept_ties",
+    "change_table", "change_sections",
 }
 
 
