@@ -758,8 +758,9 @@ def write_indexes(info: StudyInfo, study_out: Path, audience: str, phases: list[
             if not (phase_dir / place_dir / f"{stem}.html").exists():
                 continue
             status = "" if entry.get("status") == "ok" else "out of date: last run failed"
+            label = entry.get("label") or stem
             pages.setdefault(place_dir, []).append({
-                "href": href(place_dir, f"{stem}.html"), "label": entry.get("label") or stem,
+                "href": href(place_dir, f"{stem}.html"), "label": label.split(":")[0].strip() or label,
                 "status": status, "status_class": "stale"})
         places = [{"name": info.place_names.get(p, p), "pages": pages.get(p, []),
                    "indicators": indicators.get(ph, {}).get(p, [])} for p in info.place_ids]
