@@ -257,16 +257,21 @@ def _ipc_kernel_manager():
 _KM_CLASS = None
 
 
-def _worker_init() -> None:
+_STOP = None
+
+
+def _worker_init(stop=None) -> None:
     """Worker start-up: Ctrl-C is handled by the parent, which stops the workers in order."""
     import signal
 
+    global _STOP
+    _STOP = stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("MPLBACKEND", "Agg")
     # nbclient logs timeouts and dead kernels as they happen; the summary table reports them
     import logging
 
-    for name in ("papermill", "traitlets", "nbclient", "analysis.leakcheck"):
+    for name in ("papermill", "traitlets", "nbclient", "asyncio", "analysis.leakcheck"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
@@ -396,6 +401,14 @@ def _leak_findings(job: Job, staging: Path) -> list[str]:
     return out
 
 
+def _interrupt_once(signum, frame):
+    """SIGINT during a notebook: raise KeyboardInterrupt once, so that clean-up is not interrupted."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, timeout: float | None) -> dict:
     """Execute one notebook, render its page, check it, and move everything into place.
 
@@ -410,9 +423,16 @@ def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, ti
         key, status ("ok", "error", "timeout", "kernel died", "kernel start failed", "leak"),
         seconds, error (one line), outputs (file names), label (the page title).
     """
+    import signal
+
     start = time.monotonic()
-    staging = Path(tempfile.mkdtemp(prefix=f"{job.stem}-", dir=staging_root))
     result = {"key": job.key, "status": "error", "error": "", "outputs": [], "label": "", "failed_notebook": ""}
+    if _STOP is not None and _STOP.is_set():  # queued before Ctrl-C: do not start it
+        return dict(result, status="interrupted", error="stopped by Ctrl-C", seconds=0.0)
+    staging = Path(tempfile.mkdtemp(prefix=f"{job.stem}-", dir=staging_root))
+    # Ctrl-C while a notebook runs: KeyboardInterrupt unwinds papermill, whose kernel
+    # context shuts the kernel down; nothing of this notebook is published.
+    signal.signal(signal.SIGINT, _interrupt_once)
     try:
         parameters = dict(job.parameters)
         if "figures_dir" in parameters:
@@ -449,13 +469,18 @@ def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, ti
                 result.update(status="leak", error="leak check: " + "; ".join(findings[:3])
                               + (f"; and {len(findings) - 3} more" if len(findings) > 3 else ""))
                 return result
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # publishing is a few renames: let it finish
         result["outputs"] = _publish(staging, Path(job.out_dir), job.stem)
         result["status"] = "ok"
+        return result
+    except KeyboardInterrupt:
+        result.update(status="interrupted", error="stopped by Ctrl-C")
         return result
     except Exception as exc:  # noqa: BLE001 - a failure of rendering must not stop the run
         result.update(status="error", error=f"rendering: {type(exc).__name__}: {exc}"[:300])
         return result
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         result["seconds"] = round(time.monotonic() - start, 2)
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -625,9 +650,25 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet):
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["analysis.runner", "papermill", "nbconvert", "nbformat"])
     results, interrupted = [], False
-    by_future = {}
+    by_future: dict = {}
+    pending: set = set()
+
+    def land(fut, job, after_interrupt=False):
+        try:
+            res = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a worker process died
+            res = {"key": job.key, "status": "error", "error": f"worker: {type(exc).__name__}: {exc}"[:300],
+                   "seconds": 0.0, "outputs": [], "label": ""}
+        if after_interrupt and res["status"] != "ok":
+            res = dict(res, status="interrupted", error="stopped by Ctrl-C")
+        _record(manifests[job.phase], job, res, info, version)
+        results.append(dict(res, notebook=job.stem, place=job.place or CROSS_PLACE_DIR, phase=job.phase))
+        bar.update(1)
+
     bar = tqdm(total=len(todo), unit="notebook", desc="Rendering", disable=quiet, file=sys.stderr, leave=False)
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=_worker_init)
+    stop = ctx.Event()
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=_worker_init,
+                               initargs=(stop,))
     try:
         for job in todo:
             fut = pool.submit(execute_job, job, _page_context(info, job, version, rendered), str(run_staging),
@@ -637,19 +678,12 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet):
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                job = by_future[fut]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker process died
-                    res = {"key": job.key, "status": "error", "error": f"worker: {type(exc).__name__}: {exc}"[:300],
-                           "seconds": 0.0, "outputs": [], "label": ""}
-                _record(manifests[job.phase], job, res, info, version)
-                results.append(dict(res, notebook=job.stem, place=job.place or CROSS_PLACE_DIR, phase=job.phase))
-                bar.update(1)
+                land(fut, by_future[fut])
     except KeyboardInterrupt:
         interrupted = True
+        stop.set()
         print("\nInterrupted: stopping the workers and their kernels...", file=sys.stderr)
-        _stop_pool(pool, by_future)
+        _stop_pool(pool, pending, by_future, land)
     finally:
         bar.close()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -658,30 +692,39 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet):
             staging_root.rmdir()
         except OSError:
             pass
-    order = {id(j): i for i, j in enumerate(todo)}
     results.sort(key=lambda r: (info.phase_ids.index(r["phase"]), r["notebook"], r["place"]))
-    del order
     return results, interrupted
 
 
-def _stop_pool(pool, by_future) -> None:
-    """Cancel queued notebooks and stop running ones: each worker shuts its kernel down on SIGTERM."""
-    import signal
+def _stop_pool(pool, pending, by_future, land) -> None:
+    """Stop a run on Ctrl-C: drop queued notebooks, let running ones stop their kernels, then end.
 
-    for fut in by_future:
-        fut.cancel()
-    procs = list(getattr(pool, "_processes", {}).values())
-    for p in procs:
+    A worker running a notebook shuts its kernel down on SIGINT (nbclient's handler) and
+    returns; what it had finished is recorded, nothing half-made is published. Workers that
+    have not stopped after 30 s are killed (their kernels exit with them).
+    """
+    import signal
+    from concurrent.futures import wait
+
+    running = {f for f in pending if not f.cancel()}
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:  # a terminal sends SIGINT to the whole group; `kill -INT <pid>` only to us
         try:
-            os.kill(p.pid, signal.SIGTERM)
+            os.kill(p.pid, signal.SIGINT)
         except (ProcessLookupError, AttributeError):
             pass
-    deadline = time.monotonic() + 15
-    for p in procs:
-        p.join(max(0.1, deadline - time.monotonic()))
-    for p in procs:
-        if p.is_alive():
-            p.kill()
+    deadline = time.monotonic() + 30
+    while running and time.monotonic() < deadline:
+        try:
+            done, running = wait(running, timeout=max(0.1, deadline - time.monotonic()))
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
+            break
+        for fut in done:
+            land(fut, by_future[fut], after_interrupt=True)
+    if running:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
 
 
 def _record(manifest: Manifest, job: Job, res: dict, info: StudyInfo, version: str) -> None:
