@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 
 report: $(STAMP) ## create the environment and render every phase of the example study
 	$(BIN)/coordination validate $(STUDY)
+	$(BIN)/coordination run --study $(STUDY)
 
 test: $(STAMP) ## create the environment and run the tests
 	$(BIN)/python -m pytest
