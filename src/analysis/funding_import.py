@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ from analysis.funding import (
     postcode_district,
     read_360giving,
 )
+from analysis.files import write_new_file
 from analysis.study import StudyValidationError, load_study
 
 __all__ = [
@@ -28,7 +27,7 @@ __all__ = [
     "command",
     "attribute_places",
     "attribution_summary",
-    "import_file_path",
+    "import_file_name",
     "write_import",
     "IMPORT_COLUMNS",
 ]
@@ -150,50 +149,29 @@ def attribution_summary(attribution: pd.DataFrame, place_ids) -> pd.DataFrame:
     return table.fillna({c: 0 for c in hows.values()}).astype({c: int for c in ("grants", *hows.values())})
 
 
-def import_file_path(imports: Path, source: Path, when: datetime | None = None) -> Path:
-    """A new file name ``grants-<source>-<yyyymmddThhmmss>[-n].csv`` that does not exist yet.
+def import_file_name(source: Path, when: datetime | None = None, n: int = 1) -> str:
+    """The n-th candidate name ``grants-<source>-<yyyymmddThhmmss>[-n].csv`` for an import.
 
     Examples
     --------
-    >>> import tempfile
-    >>> p = import_file_path(Path(tempfile.mkdtemp()), Path("Covid 19 tracker.json"), datetime(2024, 5, 1, 9, 30))
-    >>> p.name
+    >>> import_file_name(Path("Covid 19 tracker.json"), datetime(2024, 5, 1, 9, 30))
     'grants-covid-19-tracker-20240501T093000.csv'
+    >>> import_file_name(Path("Covid 19 tracker.json"), datetime(2024, 5, 1, 9, 30), n=2)
+    'grants-covid-19-tracker-20240501T093000-2.csv'
     """
     stem = re.sub(r"[^a-z0-9]+", "-", source.stem.lower()).strip("-") or "grants"
     stamp = (when or datetime.now()).strftime("%Y%m%dT%H%M%S")
-    candidate = imports / f"grants-{stem}-{stamp}.csv"
-    n = 2
-    while candidate.exists():
-        candidate = imports / f"grants-{stem}-{stamp}-{n}.csv"
-        n += 1
-    return candidate
+    return f"grants-{stem}-{stamp}.csv" if n == 1 else f"grants-{stem}-{stamp}-{n}.csv"
 
 
 def write_import(grants: pd.DataFrame, imports: Path, source: Path) -> Path:
-    """Write grants to a new file in ``imports/``, atomically, never overwriting one that exists.
-
-    The file is written beside its final name and then hard-linked into place, which fails
-    rather than replace a file of the same name (then the next free name is taken).
-    """
-    imports.mkdir(parents=True, exist_ok=True)
+    """Write grants to a new file in ``imports/``, atomically, never overwriting one that exists."""
     out = grants.reindex(columns=IMPORT_COLUMNS).copy()
     for column in ("Award Date", "Application Date"):
         out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
-    fd, tmp = tempfile.mkstemp(dir=imports, prefix=".grants-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            out.to_csv(fh, index=False)
-        for _ in range(100):
-            target = import_file_path(imports, source)
-            try:
-                os.link(tmp, target)
-                return target
-            except FileExistsError:
-                continue
-        raise FileExistsError(f"could not find a free file name in {imports}")
-    finally:
-        os.unlink(tmp)
+    when = datetime.now()
+    data = out.to_csv(index=False).encode("utf-8")
+    return write_new_file(imports, lambda n: import_file_name(source, when, n), data)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

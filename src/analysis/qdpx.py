@@ -34,7 +34,6 @@ import io
 import os
 import re
 import sys
-import tempfile
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ import numpy as np
 import pandas as pd
 from lxml import etree
 
+from analysis.files import write_new_file
 from analysis.schema import DIRECTIONS, KINDS, STATUSES, TABLES
 from analysis.study import StudyValidationError, load_study
 
@@ -1154,31 +1154,8 @@ def write_new_csv(df: pd.DataFrame, directory, stem: str) -> Path:
     >>> [write_new_csv(pd.DataFrame({"a": [1]}), d, "evidence-x").name for _ in range(3)]
     ['evidence-x.csv', 'evidence-x-2.csv', 'evidence-x-3.csv']
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     data = df.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        n = 1
-        while True:
-            target = directory / (f"{stem}.csv" if n == 1 else f"{stem}-{n}.csv")
-            try:
-                os.link(tmp, target)  # fails if target exists: never overwrites
-                return target
-            except FileExistsError:
-                n += 1
-            except OSError:  # a filesystem without hard links
-                if not target.exists():
-                    os.replace(tmp, target)
-                    return target
-                n += 1
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    return write_new_file(directory, lambda n: f"{stem}.csv" if n == 1 else f"{stem}-{n}.csv", data)
 
 
 def import_evidence(qdpx_path, study, mapping_path, unit: str = "auto", crlf: str = "auto",

@@ -12,7 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.manifest import Manifest, atomic_write_bytes, atomic_write_text, code_hash, file_hash, \
+from analysis.files import atomic_write_bytes, atomic_write_text
+from analysis.manifest import Manifest, code_hash, file_hash, \
     parameters_hash, study_files_hash
 from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, resolve_study_path
 

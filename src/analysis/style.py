@@ -6,7 +6,6 @@ import base64
 import html
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +14,7 @@ matplotlib.use("Agg") if not os.environ.get("MPLBACKEND") else None  # headless 
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from analysis.files import atomic_write_bytes  # noqa: E402
 from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS  # noqa: E402
 
 __all__ = [
@@ -117,19 +117,6 @@ def new_figure(title: str, alt: str, *, nrows: int = 1, ncols: int = 1, figsize=
     return fig, axes
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def figure_bytes(fig, fmt: str) -> bytes:
     """Render ``fig`` to PNG or SVG bytes, with the title and alt text as metadata."""
     buf = io.BytesIO()
@@ -154,7 +141,7 @@ def save_figure(fig, directory: str | os.PathLike | None, name: str, formats=("p
     written = []
     for fmt in formats:
         path = Path(directory) / f"{name}.{fmt}"
-        _atomic_write_bytes(path, figure_bytes(fig, fmt))
+        atomic_write_bytes(path, figure_bytes(fig, fmt))
         written.append(path)
     return written
 
