@@ -130,25 +130,36 @@ def figure_bytes(fig, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def save_figure(fig, directory: str | os.PathLike | None, name: str, formats=("png", "svg")) -> list[Path]:
+def save_figure(fig, directory: str | os.PathLike | None, name: str, formats=("png", "svg"),
+                *, png: bytes | None = None) -> list[Path]:
     """Save ``fig`` as ``directory/name.png`` and ``.svg``, each written atomically.
 
     ``directory`` empty or None saves nothing (the notebooks' default when run by hand).
-    Returns the paths written.
+    ``png``, when the PNG is already drawn, is written as it is. Returns the paths written.
     """
     if not directory:
         return []
     written = []
     for fmt in formats:
         path = Path(directory) / f"{name}.{fmt}"
-        atomic_write_bytes(path, figure_bytes(fig, fmt))
+        data = png if (fmt == "png" and png is not None) else figure_bytes(fig, fmt)
+        atomic_write_bytes(path, data)
         written.append(path)
     return written
 
 
-def figure_html(fig, caption: str | None = None) -> str:
-    """The figure as an HTML ``<figure>``: embedded PNG, escaped alt text and caption."""
-    data = base64.b64encode(figure_bytes(fig, "png")).decode("ascii")
+def figure_html(fig, caption: str | None = None, *, png: bytes | None = None) -> str:
+    """The figure as an HTML ``<figure>``: embedded PNG, escaped alt text and caption.
+
+    Examples
+    --------
+    >>> fig, ax = new_figure("Trust <rose>", alt='Trust rose from "58%" to 74%')
+    >>> page = figure_html(fig, caption="<b>not bold</b>")
+    >>> 'alt="Trust rose from &quot;58%&quot; to 74%"' in page, "&lt;b&gt;not bold&lt;/b&gt;" in page
+    (True, True)
+    >>> plt.close(fig)
+    """
+    data = base64.b64encode(png or figure_bytes(fig, "png")).decode("ascii")
     alt = html.escape(getattr(fig, "alt_text", "") or getattr(fig, "title_text", ""), quote=True)
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return (
@@ -162,11 +173,13 @@ def show_figure(fig, caption: str | None = None, *, directory=None, name: str | 
 
     This is how every notebook shows a figure: the page gets an ``<img alt=...>`` inside a
     ``<figure>`` with a plain-language caption, and ``directory/name.png|svg`` are written
-    when ``directory`` is set (the batch runner sets it).
+    when ``directory`` is set (the batch runner sets it). The PNG is drawn once and serves
+    both the page and the file.
     """
     from IPython.display import HTML, display
 
+    png = figure_bytes(fig, "png")
     if directory and name:
-        save_figure(fig, directory, name)
-    display(HTML(figure_html(fig, caption)))
+        save_figure(fig, directory, name, png=png)
+    display(HTML(figure_html(fig, caption, png=png)))
     plt.close(fig)
