@@ -9,7 +9,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 STUDY  ?= data/example
 
-.PHONY: help report test validate example benchmarks clean
+.PHONY: help report test lab validate example clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-11s %s\n", $$1, $$2}'
@@ -26,6 +26,10 @@ report: $(STAMP) ## create the environment and render every phase of the example
 
 test: $(STAMP) ## create the environment and run the tests
 	$(BIN)/python -m pytest
+
+lab: $(STAMP) ## install JupyterLab into the environment and open the notebooks
+	$(BIN)/python -m pip install --quiet -e '.[test,lab]'
+	$(BIN)/jupyter lab notebooks/
 
 validate: $(STAMP) ## check a study's data (STUDY=path)
 	$(BIN)/coordination validate $(STUDY)
