@@ -10,6 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
+from pathlib import Path
 
 from analysis import paths
 from analysis.disclosure import (
@@ -260,9 +261,12 @@ def test_key_stable_across_runs(study, tmp_path):
 
 
 def test_default_key_dir_is_git_ignored_and_outside_outputs():
-    if "COORDINATION_KEY_DIR" in os.environ:
-        pytest.skip("COORDINATION_KEY_DIR moves the key directory")
-    assert paths.OUTPUTS_DIR not in paths.KEYS_DIR.parents
+    # The tests move the key folder (conftest.py); ask a fresh process for the default.
+    env = {k: v for k, v in os.environ.items() if k != "COORDINATION_KEY_DIR"}
+    default = subprocess.run([sys.executable, "-c", "from analysis import paths; print(paths.KEYS_DIR)"],
+                             env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert default == str(paths.PROJECT_ROOT / ".keys")
+    assert paths.OUTPUTS_DIR not in Path(default).parents
     ignore = (paths.PROJECT_ROOT / ".gitignore").read_text()
     assert ".keys/" in ignore.split()
 
