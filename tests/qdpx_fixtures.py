@@ -7,6 +7,9 @@ selected substring is found in the text as stored, and its offset is counted wit
 Python's UTF-16 encoder (for ``utf16``) or on the text with CR LF folded to one character
 (for ``crlf="one"``). Every built project is validated against the REFI-QDA schema with
 ``xmlschema`` (a different validator from the lxml one the package uses).
+
+:func:`interview_builder` builds the interview the qdpx tests share, as each exporter
+(``EXPORTERS``) would write it; :func:`write_mapping` writes a mapping file.
 """
 
 from __future__ import annotations
@@ -268,3 +271,54 @@ INTERVIEW_TEXT = (
     "Respondent: The café on Ñandú Street became a hub — “people just turned up”.\n"
     "Respondent: Funding was fast but it stopped in July 😟 which worried everyone.\n"
 )
+
+# Spans of INTERVIEW_TEXT, spelled out by hand.
+TRUST_SPAN = "we had a call every morning 🤝 and trust grew"
+FUNDING_SPAN = "Funding was fast but it stopped in July 😟"
+CAFE_SPAN = "trust grew.\nRespondent: The café on Ñandú Street"
+
+
+def write_mapping(path, rows: list[list[str]]):
+    header = "rule,match,value,kind,theme_id,direction,status,note\n"
+    body = "".join(",".join(f'"{c}"' for c in (r + [""] * (8 - len(r)))) + "\n" for r in rows)
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+CODE_ROWS = [
+    ["code", "Ways of working/Trust", "", "shift", "trust", "positive", "emerging"],
+    ["code", "Funding/Cliff edge", "", "threat", "funding_process", "negative", "at_risk"],
+]
+
+
+def interview_builder(origin, *, unit, crlf, folder="sources", qde_name="project.qde", crlf_in_file=False,
+                      bom=False, inline=False, docx=False, names=False, encoding="utf-8"):
+    """One interview coded three times; place and phase as case variables."""
+    b = QdpxBuilder(origin=origin, folder=folder, qde_name=qde_name, unit=unit, crlf=crlf)
+    ways = b.code("Ways of working")  # no colour
+    trust = b.code("Trust", parent=ways, color="#009E73", description="Partners trust each other more")
+    funding = b.code("Funding", color="#D55E00")
+    cliff = b.code("Cliff edge", parent=funding)
+    b.variable("Locality")
+    b.variable("Phase")
+    src = b.text_source("interview-07.docx", INTERVIEW_TEXT, inline=inline, bom=bom, crlf_in_file=crlf_in_file,
+                        docx=docx, encoding=encoding)
+    for span, code in ((TRUST_SPAN, trust), (FUNDING_SPAN, cliff), (CAFE_SPAN, trust)):
+        b.select(src, span, [code], name=span[:30] + "..." if names else "")
+    b.case("Respondent 7", {"Locality": "Northtown", "Phase": "During"}, sources=[src.guid])
+    return b
+
+
+EXPORTERS = {
+    # NVivo: Sources/, .txt with BOM and CR LF beside the .docx, UTF-16 units, CR LF counts two
+    "nvivo": dict(origin="NVivo 14 (14.23.2)", unit="utf16", crlf="two", folder="Sources",
+                  crlf_in_file=True, bom=True, docx=True),
+    # ATLAS.ti: sources/, the .qde named after the project, CR LF stored but counted once
+    "atlas": dict(origin="ATLAS.ti 23.2.1", unit="utf16", crlf="one", qde_name="Northtown study.qde",
+                  crlf_in_file=True),
+    # MAXQDA: sources/, CR LF counted once
+    "maxqda": dict(origin="MAXQDA 2022 (Release 22.7.0)", unit="utf16", crlf="one", crlf_in_file=True),
+    # QualCoder: inline text is allowed; its files are UTF-8 with a BOM; code points
+    "qualcoder": dict(origin="QualCoder 3.6", unit="codepoints", crlf="one", bom=True),
+    "qualcoder-inline": dict(origin="QualCoder 3.6", unit="codepoints", crlf="one", inline=True),
+}

@@ -1,4 +1,7 @@
-"""Importing coded interviews from REFI-QDA (.qdpx) exports: reading, positions, mapping, import."""
+"""Importing coded interviews from REFI-QDA (.qdpx) exports: reading, exporters, import, command line.
+
+Counting positions is tested in test_qdpx_positions.py, the mapping file in test_qdpx_mapping.py.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,7 @@ from analysis import load_study
 from analysis.cli import main
 from analysis.paths import SHARED_DATA_DIR
 from analysis.qdpx import (
-    MappingError,
     NotAQdpxError,
-    PositionError,
     ProjectFileMissingError,
     QdpxXmlError,
     choose_convention,
@@ -22,62 +23,22 @@ from analysis.qdpx import (
     import_evidence,
     read_mapping,
     read_qdpx,
-    starter_mapping,
     summarise,
     write_new_csv,
 )
-from tests.qdpx_fixtures import INTERVIEW_TEXT, PACKAGED_XSD, QdpxBuilder, position
-
-TRUST_SPAN = "we had a call every morning 🤝 and trust grew"
-FUNDING_SPAN = "Funding was fast but it stopped in July 😟"
-CAFE_SPAN = "trust grew.\nRespondent: The café on Ñandú Street"
-
-
-def write_mapping(path, rows: list[list[str]]):
-    header = "rule,match,value,kind,theme_id,direction,status,note\n"
-    body = "".join(",".join(f'"{c}"' for c in (r + [""] * (8 - len(r)))) + "\n" for r in rows)
-    path.write_text(header + body, encoding="utf-8")
-    return path
-
-
-CODE_ROWS = [
-    ["code", "Ways of working/Trust", "", "shift", "trust", "positive", "emerging"],
-    ["code", "Funding/Cliff edge", "", "threat", "funding_process", "negative", "at_risk"],
-]
-
-
-def interview_builder(origin, *, unit, crlf, folder="sources", qde_name="project.qde", crlf_in_file=False,
-                      bom=False, inline=False, docx=False, names=False, encoding="utf-8"):
-    """One interview coded three times; place and phase as case variables."""
-    b = QdpxBuilder(origin=origin, folder=folder, qde_name=qde_name, unit=unit, crlf=crlf)
-    ways = b.code("Ways of working")  # no colour
-    trust = b.code("Trust", parent=ways, color="#009E73", description="Partners trust each other more")
-    funding = b.code("Funding", color="#D55E00")
-    cliff = b.code("Cliff edge", parent=funding)
-    b.variable("Locality")
-    b.variable("Phase")
-    src = b.text_source("interview-07.docx", INTERVIEW_TEXT, inline=inline, bom=bom, crlf_in_file=crlf_in_file,
-                        docx=docx, encoding=encoding)
-    for span, code in ((TRUST_SPAN, trust), (FUNDING_SPAN, cliff), (CAFE_SPAN, trust)):
-        b.select(src, span, [code], name=span[:30] + "..." if names else "")
-    b.case("Respondent 7", {"Locality": "Northtown", "Phase": "During"}, sources=[src.guid])
-    return b
-
-
-EXPORTERS = {
-    # NVivo: Sources/, .txt with BOM and CR LF beside the .docx, UTF-16 units, CR LF counts two
-    "nvivo": dict(origin="NVivo 14 (14.23.2)", unit="utf16", crlf="two", folder="Sources",
-                  crlf_in_file=True, bom=True, docx=True),
-    # ATLAS.ti: sources/, the .qde named after the project, CR LF stored but counted once
-    "atlas": dict(origin="ATLAS.ti 23.2.1", unit="utf16", crlf="one", qde_name="Northtown study.qde",
-                  crlf_in_file=True),
-    # MAXQDA: sources/, CR LF counted once
-    "maxqda": dict(origin="MAXQDA 2022 (Release 22.7.0)", unit="utf16", crlf="one", crlf_in_file=True),
-    # QualCoder: inline text is allowed; its files are UTF-8 with a BOM; code points
-    "qualcoder": dict(origin="QualCoder 3.6", unit="codepoints", crlf="one", bom=True),
-    "qualcoder-inline": dict(origin="QualCoder 3.6", unit="codepoints", crlf="one", inline=True),
-}
-
+from tests.qdpx_fixtures import (
+    CAFE_SPAN,
+    CODE_ROWS,
+    EXPORTERS,
+    FUNDING_SPAN,
+    INTERVIEW_TEXT,
+    PACKAGED_XSD,
+    TRUST_SPAN,
+    QdpxBuilder,
+    interview_builder,
+    position,
+    write_mapping,
+)
 
 @pytest.fixture
 def mapping_file(tmp_path):
@@ -99,35 +60,6 @@ def test_packaged_schema_is_the_standard_one():
         pytest.skip(f"{shared} is absent")
     assert PACKAGED_XSD.read_bytes() == shared.read_bytes()
     assert "MIT" in PACKAGED_XSD.read_text(encoding="utf-8")
-
-
-# --------------------------------------------------------------------------- positions
-
-
-@pytest.mark.parametrize("unit,crlf,start,end,expected", [
-    # "a🤝b\r\nc": code points a0 🤝1 b2 \r3 \n4 c5; UTF-16 units a0 🤝1-2 b3 \r4 \n5 c6
-    ("codepoints", "two", 1, 3, "🤝b"),
-    ("utf16", "two", 1, 4, "🤝b"),
-    ("utf16", "two", 3, 7, "b\r\nc"),
-    ("utf16", "one", 3, 6, "b\r\nc"),
-    ("codepoints", "one", 4, 5, "c"),  # a0 🤝1 b2 CRLF3 c4
-    ("codepoints", "two", 0, 0, ""),
-])
-def test_extract_text_counts_as_each_exporter(unit, crlf, start, end, expected):
-    assert extract_text("a🤝b\r\nc", start, end, unit, crlf) == expected
-
-
-@pytest.mark.parametrize("start,end,why", [(2, 3, "split"), (0, 9, "beyond"), (3, 1, "forward"), (-1, 2, "forward")])
-def test_extract_text_rejects_impossible_positions(start, end, why):
-    with pytest.raises(PositionError, match=why):
-        extract_text("a🤝b\r\nc", start, end, "utf16", "two")
-
-
-def test_builder_positions_are_worked_out_independently():
-    # Hand count: "Hi 😟 you": H0 i1 ' '2 😟3(-4 in UTF-16) ' ' you
-    assert position("Hi 😟 you", 5, "utf16", "two") == 6
-    assert position("Hi 😟 you", 5, "codepoints", "two") == 5
-    assert position("a\r\nb", 3, "codepoints", "one") == 2
 
 
 # --------------------------------------------------------------------------- exporters
@@ -379,44 +311,6 @@ def test_skipped_rows_say_why(tmp_path, tiny_dir):
         ("Unmapped", "code not in the mapping"),
     ]
     assert result.unmatched_codes == ["Gone"]
-
-
-def test_mapping_problems_are_all_reported(tmp_path):
-    b = QdpxBuilder()
-    b.code("Twin", parent=b.code("A"))
-    b.code("Twin", parent=b.code("B"))
-    project = read_qdpx(b.write(tmp_path / "p.qdpx"))
-    mapping = write_mapping(tmp_path / "m.csv", [
-        ["code", "Twin", "", "shift", "trust"],
-        ["code", "A", "", "wobble", "trust", "sideways"],
-        ["code", "B", "", "shift", ""],
-        ["guess", "x"],
-        ["place_from_source", "([", "north"],
-        ["phase_from_source", "x", ""],
-    ])
-    with pytest.raises(MappingError) as info:
-        read_mapping(mapping, project)
-    text = "\n".join(info.value.problems)
-    assert "row 2, match: 'Twin' names 2 codes (A/Twin; B/Twin)" in text
-    assert "row 3, kind: 'wobble'" in text and "row 3, direction: 'sideways'" in text
-    assert "row 4, theme_id: empty" in text
-    assert "row 5, rule: 'guess'" in text
-    assert "row 6, match: '([' is not a regular expression" in text
-    assert "row 7, value: empty" in text
-
-
-def test_starter_mapping_has_a_row_per_code_and_reads_back(tmp_path):
-    b = interview_builder(**EXPORTERS["nvivo"])
-    project = read_qdpx(b.write(tmp_path / "n.qdpx"))
-    starter = starter_mapping(project)
-    codes = starter[starter["rule"] == "code"]
-    assert codes["match"].tolist() == ["Ways of working", "Ways of working/Trust", "Funding", "Funding/Cliff edge"]
-    assert codes["note"].tolist()[1].startswith("used 2 times")
-    assert starter.loc[starter["match"] == "Locality", "rule"].item() == "place_from_variable"
-    assert starter.loc[starter["match"] == "Phase", "rule"].item() == "phase_from_variable"
-    path = write_new_csv(starter, tmp_path, "starter")
-    m = read_mapping(path, project)  # unfilled rows are not an error: they are not used
-    assert m.codes == {} and m.place_variables == [("Locality", None, "")]
 
 
 # --------------------------------------------------------------------------- errors
