@@ -18,13 +18,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def problems_table(problems: pd.DataFrame) -> str:
-    """The problems as a plain-text table, one per line, widest columns trimmed."""
-    shown = problems.copy()
-    shown["where"] = shown["file"] + shown["sheet"].map(lambda s: f" [{s}]" if s else "")
-    shown["row"] = shown["row"].map(lambda r: "" if pd.isna(r) else str(int(r)))
-    shown["value"] = shown["value"].map(lambda v: v if len(v) <= 30 else v[:27] + "...")
-    cols = ["severity", "where", "row", "column", "value", "problem"]
-    return shown[cols].to_string(index=False, justify="left")
+    """The problems as a left-aligned plain-text table, errors first, then by file and row.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame([["error", "places.csv", "", 3, "ons_code", "X1", "not an ONS GSS code"]],
+    ...                  columns=["severity", "file", "sheet", "row", "column", "value", "problem"])
+    >>> print(problems_table(p))
+    severity  file        row  column    value  problem
+    error     places.csv  3    ons_code  X1     not an ONS GSS code
+    """
+    shown = problems.assign(
+        _order=(problems["severity"] != "error").astype(int),
+        _row=pd.to_numeric(problems["row"], errors="coerce").fillna(0),
+    ).sort_values(["_order", "file", "sheet", "_row"], kind="stable")
+    rows = [["severity", "file", "row", "column", "value", "problem"]]
+    for rec in shown.itertuples(index=False):
+        where = rec.file + (f" [{rec.sheet}]" if rec.sheet else "")
+        row = "" if pd.isna(rec.row) else str(int(rec.row))
+        value = rec.value if len(rec.value) <= 30 else rec.value[:27] + "..."
+        rows.append([rec.severity, where, row, rec.column, value, rec.problem])
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows)
 
 
 def command(args) -> int:
