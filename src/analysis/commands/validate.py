@@ -13,8 +13,10 @@ __all__ = ["add_arguments", "command", "problems_table"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("study", nargs="?", default="data/example",
+    parser.add_argument("study", nargs="?", default=None,
                         help="study folder, its study.xlsx, or a name under data/ (default: data/example)")
+    parser.add_argument("--study", dest="study_option", metavar="STUDY", default=None,
+                        help="the same, as an option (like `coordination run --study`)")
 
 
 def problems_table(problems: pd.DataFrame) -> str:
@@ -43,8 +45,9 @@ def problems_table(problems: pd.DataFrame) -> str:
 
 
 def command(args) -> int:
+    path = getattr(args, "study_option", None) or args.study or "data/example"
     try:
-        study = load_study(args.study)
+        study = load_study(path)
     except FileNotFoundError as exc:
         print(f"coordination validate: {exc}", file=sys.stderr)
         return 1
