@@ -1,4 +1,7 @@
-"""Trust networks and their measures, against hand-worked graphs and the real emon networks."""
+"""Trust networks and their whole-network measures, against hand-worked graphs and the real emon networks.
+
+Sector mixing is tested in test_network_sectors.py, sentences and tables in test_network_text.py.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +12,17 @@ import pandas as pd
 import pytest
 
 from analysis import load_study, study_from_tables
+from analysis import network_change, network_sectors, network_text, networks
 from analysis.networks import (
-    BROKERAGE_ROLES,
     brokerage_roles,
     brokers,
-    brokers_table,
     communities,
     council_vcse_asymmetry,
-    cross_sector_share,
     density,
-    describe_ei_test,
-    describe_method,
-    describe_network,
     ei_index,
-    ei_permutation_test,
     freeman_centralization,
     mean_tie_trust,
     mean_tie_value,
-    measure_value,
-    measures_table,
-    network_summary,
     percent_of_max,
     reciprocity,
     respondents,
@@ -39,14 +33,6 @@ from analysis.paths import DATA_DIR
 from tests.conftest import tiny_tables
 
 EXAMPLE = DATA_DIR / "example"
-
-
-def grouped(edges, groups, attr="g", nodes=None) -> nx.DiGraph:
-    G = nx.DiGraph()
-    G.add_nodes_from(nodes or groups)
-    G.add_edges_from(edges)
-    nx.set_node_attributes(G, groups, attr)
-    return G
 
 
 # -- building the network from a study ---------------------------------------------------------
@@ -200,159 +186,19 @@ def test_communities_two_triangles_and_a_bridge():
     assert communities(nx.DiGraph()) == []
 
 
-# -- E-I index ---------------------------------------------------------------------------------
+# -- re-exports ----------------------------------------------------------------------------------
 
-def test_ei_index_only_external_is_plus_one():
-    G = grouped([("a", "x"), ("x", "b"), ("b", "y")], {"a": 1, "b": 1, "x": 2, "y": 2})
-    assert ei_index(G, "g") == 1.0
-
-
-def test_ei_index_only_internal_is_minus_one():
-    G = grouped([("a", "b"), ("b", "a"), ("x", "y")], {"a": 1, "b": 1, "x": 2, "y": 2})
-    assert ei_index(G, "g") == -1.0
-
-
-def test_ei_index_mixed_by_hand():
-    # three external arcs (a->x, x->a, b->y) and one internal (a->b): (3 - 1) / 4
-    G = grouped([("a", "x"), ("x", "a"), ("b", "y"), ("a", "b")], {"a": 1, "b": 1, "x": 2, "y": 2})
-    assert ei_index(G, "g") == pytest.approx(0.5)
-
-
-def test_ei_index_guards():
-    assert math.isnan(ei_index(grouped([], {"a": 1, "b": 2}), "g"))
-    G = nx.DiGraph([("a", "b")])
-    G.nodes["a"]["g"] = 1
-    with pytest.raises(ValueError, match="no 'g' attribute"):
-        ei_index(G, "g")
-
-
-def test_ei_permutation_test_expected_value_by_hand():
-    # Two 5-cliques, groups equal to cliques: every arc internal, E-I = -1.
-    # Shuffling labels over 10 nodes (two groups of 5), an arc is internal with probability
-    # 2 * (5 * 4) / (10 * 9) = 4/9, so the expected E-I is 1 - 2 * 4/9 = 1/9.
-    G = nx.DiGraph()
-    for block in (range(5), range(5, 10)):
-        G.add_edges_from((i, j) for i in block for j in block if i != j)
-    nx.set_node_attributes(G, {i: ("A" if i < 5 else "B") for i in range(10)}, "g")
-    test = ei_permutation_test(G, "g", permutations=2000, seed=7)
-    assert test.statistic == -1.0
-    assert test.expected == pytest.approx(1 / 9, abs=0.03)
-    # only a relabelling that keeps the two cliques apart reaches -1: 2 of C(10, 5) = 252
-    assert test.p_less < 0.03
-    assert test.p_greater == pytest.approx(1.0)
-    again = ei_permutation_test(G, "g", permutations=2000, seed=7)
-    assert again == test  # seeded
-
-
-def test_ei_permutation_test_guards():
-    with pytest.raises(ValueError):
-        ei_permutation_test(grouped([("a", "b")], {"a": 1, "b": 2}), "g", permutations=0)
-    empty = ei_permutation_test(grouped([], {"a": 1, "b": 2}), "g", permutations=10)
-    assert math.isnan(empty.statistic) and math.isnan(empty.p_value)
-
-
-def test_describe_ei_test_says_which_way():
-    G = grouped([("a", "x"), ("x", "b"), ("b", "y"), ("y", "a")], {"a": 1, "b": 1, "x": 2, "y": 2})
-    text = describe_ei_test(ei_permutation_test(G, "g", permutations=200, seed=1))
-    assert text.startswith("The mixing index between sectors is 1.00")
-
-
-# -- Gould-Fernandez brokerage -------------------------------------------------------------------
-
-def test_brokerage_roles_worked_by_hand():
-    # Broker "b" in group B. In-ties: b1 (B) -> b, a1 (A) -> b. Out-ties: b -> b2 (B),
-    # b -> a2 (A), b -> c1 (C). One closing tie b1 -> c1. The six two-paths through b:
-    #   b1 -> b -> b2  B,B,B  coordinator
-    #   b1 -> b -> a2  B,B,A  representative
-    #   b1 -> b -> c1  closed by b1 -> c1: not brokerage
-    #   a1 -> b -> b2  A,B,B  gatekeeper
-    #   a1 -> b -> a2  A,B,A  itinerant (consultant)
-    #   a1 -> b -> c1  A,B,C  liaison
-    # No other node has both an in-tie and an out-tie, so every other count is 0.
-    groups = {"b": "B", "b1": "B", "b2": "B", "a1": "A", "a2": "A", "c1": "C"}
-    edges = [("b1", "b"), ("a1", "b"), ("b", "b2"), ("b", "a2"), ("b", "c1"), ("b1", "c1")]
-    roles = brokerage_roles(grouped(edges, groups), "g")
-    assert roles.loc["b", list(BROKERAGE_ROLES)].tolist() == [1, 1, 1, 1, 1]
-    assert roles.loc["b", "total"] == 5
-    assert roles.drop(index="b")["total"].sum() == 0
-
-
-def test_brokerage_roles_excludes_returning_paths():
-    # a -> b -> a is not brokerage (a and c must differ)
-    roles = brokerage_roles(grouped([("a", "b"), ("b", "a")], {"a": 1, "b": 2}), "g")
-    assert roles["total"].sum() == 0
-
-
-def test_brokerage_roles_rejects_undirected():
-    G = nx.Graph([("a", "b")])
-    nx.set_node_attributes(G, {"a": 1, "b": 2}, "g")
-    with pytest.raises(nx.NetworkXNotImplemented):
-        brokerage_roles(G, "g")
-
-
-def test_brokers_table_for_readers():
-    groups = {"a": "council", "b": "vcse", "c": "health"}
-    G = grouped([("a", "b"), ("b", "c")], groups, attr="sector_group")
-    nx.set_node_attributes(G, {"a": "A", "b": "<b>Broker</b>", "c": "C"}, "name")
-    table = brokers_table(brokers(G, k=1), brokerage_roles(G))
-    assert table.iloc[0]["Organisation"] == "<b>Broker</b>"  # raw here; html_table escapes
-    assert table.iloc[0]["Liaison"] == 1
-
-
-# -- council and VCSE, cross-sector share -----------------------------------------------------------
-
-def test_council_vcse_asymmetry_by_hand():
-    G = nx.DiGraph()
-    G.add_nodes_from([("c", {"sector_group": "council"}), ("v1", {"sector_group": "vcse"}),
-                      ("v2", {"sector_group": "vcse"}), ("h", {"sector_group": "health"})])
-    G.add_edge("c", "v1", trust=2.0, influence=1.0)
-    G.add_edge("c", "v2", trust=3.0, influence=2.0)
-    G.add_edge("v1", "c", trust=4.0, influence=4.0)
-    G.add_edge("v2", "c", trust=3.0, influence=float("nan"))
-    G.add_edge("h", "v1", trust=1.0, influence=1.0)  # not council: ignored
-    a = council_vcse_asymmetry(G)
-    assert a["trust_council_to_vcse"] == pytest.approx(2.5)
-    assert a["trust_vcse_to_council"] == pytest.approx(3.5)
-    assert a["trust_gap"] == pytest.approx(-1.0)
-    assert a["influence_council_to_vcse"] == pytest.approx(1.5)
-    assert a["influence_vcse_to_council"] == pytest.approx(4.0)
-    assert a["influence_n_vcse_to_council"] == 1
-    assert a["trust_n_council_to_vcse"] == 2
-
-
-def test_cross_sector_share_counts_both_directions():
-    groups = {"c": "council", "h": "health", "v": "vcse", "w": "vcse", "f": "funder"}
-    G = grouped([("c", "v"), ("w", "h"), ("v", "w"), ("f", "v")], groups, attr="sector_group")
-    assert cross_sector_share(G) == pytest.approx(2 / 4)
-    assert math.isnan(cross_sector_share(grouped([], groups, attr="sector_group")))
-
-
-# -- summary, tables and sentences ----------------------------------------------------------------
-
-def test_network_summary_and_sentences(tiny):
-    G = trust_network(tiny, "north", "during")
-    s = network_summary(G)
-    assert s["organisations"] == 4 and s["ties"] == 1 and s["respondents"] == 2
-    assert s["density"] == pytest.approx(1 / 12)
-    assert s["mean_trust"] == pytest.approx(4.0)
-    text = describe_network(s, "Northtown", "During")
-    assert text.startswith("In Northtown (During), 4 organisations reported 1 working tie")
-    assert "(2 of the 4 answered the survey)" in text
-    assert "4.00 out of 4" in text
-    # with a threshold of 5 ratings, the one rated tie's trust is not stated
-    assert "out of 4" not in describe_network(s, "Northtown", "During", k=5)
-    assert "level 2 (cooperation)" in describe_method(G, 5)
-
-
-def test_measures_table_suppresses_small_means():
-    s = pd.Series({"density": 0.25, "mean_trust": 3.0, "trust_n": 4})
-    assert measure_value(s, "density", k=5) == "25%"
-    assert measure_value(s, "mean_trust", k=5) == "fewer than 5 ratings"
-    assert measure_value(s, "mean_trust", k=4) == "3.00"
-    table = measures_table(network_summary(nx.DiGraph([(1, 2), (2, 1), (2, 3)])), k=5)
-    assert list(table.columns) == ["Measure", "Value"]
-    with pytest.raises(KeyError):
-        measure_value(s, "nonsense")
+def test_every_public_name_is_importable_from_networks():
+    # what notebooks, benchmarks and tests use as analysis.networks.<name>, wherever it now lives
+    homes = (networks, network_sectors, network_text, network_change)
+    for name in networks.__all__:
+        value = getattr(networks, name)
+        assert any(getattr(m, name, None) is value for m in homes), name
+    assert networks.describe_network is network_text.describe_network
+    assert networks.ei_permutation_test is network_sectors.ei_permutation_test
+    assert networks.change_sections is network_change.change_sections
+    with pytest.raises(AttributeError):
+        networks.no_such_measure
 
 
 # -- real networks: the emon data (Drabek et al. 1981) -----------------------------------------------

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from analysis.networks import MEASURES, _float, _format, _p_values, _suppressed, measure_value, network_summary
+from analysis.network_sectors import _p_values
+from analysis.network_text import MEASURES, _format, _suppressed, measure_value
+from analysis.networks import _float, network_summary
 
 __all__ = [
     "ties_formed",
