@@ -11,15 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.funding import (
-    GRANT_COLUMNS,
-    POSTCODE_COLUMN,
-    ThreeSixtyGivingError,
-    phase_of_dates,
-    postcode_district,
-    read_360giving,
-)
 from analysis.files import write_new_file
+from analysis.funding import phase_of_dates, postcode_district
+from analysis.grants_360giving import GRANT_COLUMNS, POSTCODE_COLUMN, ThreeSixtyGivingError, read_360giving
 from analysis.study import StudyValidationError, load_study
 
 __all__ = [
@@ -72,7 +66,7 @@ def attribute_places(grants: pd.DataFrame, places: pd.DataFrame, organisations: 
     Parameters
     ----------
     grants : pandas.DataFrame
-        As :func:`analysis.funding.read_360giving` returns.
+        As :func:`analysis.grants_360giving.read_360giving` returns.
     places, organisations : pandas.DataFrame
         The study's tables.
     postcode_districts : dict, optional
