@@ -12,6 +12,9 @@ Two audiences (DESIGN.md, "Audiences and disclosure"):
     ``study.disclosure_threshold`` (k) respondents or ratings suppressed, with secondary
     suppression (see :func:`suppression_mask`).
 
+Suppression itself and the escaped tables that show it are in ``suppression``; their
+public names are re-exported here.
+
 Pseudonyms come from a keyed mapping (HMAC-SHA256 with a secret key per study, kept in
 :data:`analysis.paths.KEYS_DIR`, outside ``outputs/`` and git), never from a bare hash of the
 name, which anyone could reverse by hashing a list of local charities.
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import os
 import re
 import secrets
@@ -32,6 +34,15 @@ import pandas as pd
 
 from analysis import paths
 from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUP_OF
+from analysis.suppression import (  # re-exported: notebooks import them from here
+    SafeHTML,
+    disclosure_table,
+    html_table,
+    phase_change,
+    suppress,
+    suppression_mask,
+    suppression_message,
+)
 
 __all__ = [
     "AUDIENCES",
@@ -42,6 +53,7 @@ __all__ = [
     "pseudonym_map",
     "respondent_pseudonyms",
     "threshold",
+    # small-cell suppression and escaped tables (analysis.suppression), re-exported
     "suppression_message",
     "suppression_mask",
     "suppress",
@@ -370,7 +382,7 @@ def respondent_pseudonyms(study, key: bytes | str | None = None) -> dict[str, st
     raise AssertionError("HMAC collision")  # pragma: no cover
 
 
-# -- suppression ----------------------------------------------------------------------------
+# -- the threshold of a page -----------------------------------------------------------------
 
 def threshold(study, audience: str | None = None) -> int:
     """The disclosure threshold k for a page: ``study.disclosure_threshold`` for stakeholder
@@ -386,297 +398,6 @@ def threshold(study, audience: str | None = None) -> int:
     """
     audience = _check_audience(audience or audience_of(study))
     return int(study.disclosure_threshold) if audience == "stakeholder" else 1
-
-
-def suppression_message(k: int, unit: str = "responses") -> str:
-    """What a suppressed cell says.
-
-    Examples
-    --------
-    >>> suppression_message(5), suppression_message(5, "ratings"), suppression_message(1)
-    ('fewer than 5 responses', 'fewer than 5 ratings', 'no responses')
-    """
-    return f"no {unit}" if k <= 1 else f"fewer than {k} {unit}"
-
-
-def suppression_mask(table: pd.DataFrame, n_col: str = "n", k: int = 5, *,
-                     margins: dict | None = None) -> pd.Series:
-    """Which rows of a tidy table a stakeholder page must suppress.
-
-    Rules
-    -----
-    1. Primary: a row whose count ``n`` is below ``k`` (or missing) is suppressed.
-    2. Secondary, for tables that show totals (``margins``): ``margins`` maps a label
-       column to the label of its total row, e.g. ``{"sector": "All"}`` for a one-way
-       table with a total, or ``{"from_group": "All", "to_group": "All"}`` for a two-way
-       table with row and column totals. For each such column, the rows that agree on every
-       other label column form a line whose parts add up to its total row. When exactly one
-       part of a line is suppressed, its value could be recovered from the total by
-       subtraction, so the unsuppressed part with the smallest ``n`` is suppressed too (ties:
-       first in table order); when no other part is left, the total is suppressed. Lines are
-       revisited until nothing changes, so a suppression made for a column is covered in its
-       row too.
-    3. Changes between phases (:func:`phase_change`): a change is suppressed when either
-       phase's cell is (after rules 1 and 2 in each phase).
-
-    Parameters
-    ----------
-    table : DataFrame
-        Tidy: one row per cell, label columns, value columns and a count column.
-    n_col : str
-        The count of respondents or ratings each row rests on.
-    k : int
-        The threshold (:func:`threshold`).
-    margins : dict, optional
-        ``{label column: total label}`` as above.
-
-    Returns
-    -------
-    Series of bool, aligned with ``table``.
-
-    Examples
-    --------
-    One-way table with a total: "faith" (n 3) is below 5, so the smallest other part,
-    "health" (n 6), is suppressed too; the total stays.
-
-    >>> t = pd.DataFrame({"sector": ["vcse", "faith", "health", "council", "All"],
-    ...                   "n": [10, 3, 6, 7, 26]})
-    >>> suppression_mask(t, "n", 5, margins={"sector": "All"}).tolist()
-    [False, True, True, False, False]
-    """
-    n = pd.to_numeric(table[n_col], errors="coerce")
-    mask = (n.isna() | (n < k)).to_numpy().copy()
-    if not margins or k <= 1:
-        return pd.Series(mask, index=table.index, name="suppressed")
-    label_cols = list(margins)
-    for col in label_cols:
-        if col not in table:
-            raise KeyError(f"margin column {col!r} is not in the table")
-    nvals = n.fillna(-1).to_numpy()
-    lines = []  # (part positions, total positions)
-    for col, total_label in margins.items():
-        others = [c for c in label_cols if c != col]
-        is_total = (table[col].astype("object") == total_label).to_numpy()
-        keys = (table[others].astype("object").apply(tuple, axis=1) if others
-                else pd.Series([()] * len(table), index=table.index))
-        for _, idx in pd.Series(range(len(table)), index=table.index).groupby(keys.to_numpy(), sort=False):
-            pos = idx.to_numpy()
-            totals = [p for p in pos if is_total[p]]
-            if not totals:
-                continue
-            lines.append(([p for p in pos if not is_total[p]], totals))
-    changed = True
-    while changed:
-        changed = False
-        for parts, totals in lines:
-            if all(mask[t] for t in totals):
-                continue  # the total is hidden: nothing to subtract from
-            hidden = [p for p in parts if mask[p]]
-            if len(hidden) != 1:
-                continue
-            shown = [p for p in parts if not mask[p]]
-            if shown:
-                mask[min(shown, key=lambda p: (nvals[p], p))] = True
-            else:
-                for t in totals:
-                    mask[t] = True
-            changed = True
-    return pd.Series(mask, index=table.index, name="suppressed")
-
-
-def suppress(table: pd.DataFrame, value_cols, n_col: str = "n", k: int = 5, *, unit: str = "responses",
-             margins: dict | None = None, mask: pd.Series | None = None, formats: dict | None = None,
-             hide_n: bool = True) -> pd.DataFrame:
-    """A display copy of a tidy table with suppressed cells saying so.
-
-    Rows chosen by :func:`suppression_mask` (or ``mask``) show
-    :func:`suppression_message` in every value column and in the count column: never the
-    value, never 0. Other cells are formatted with ``formats`` (``{column: "{:.2f}"}`` or a
-    function) when given.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Tidy, with label columns, ``value_cols`` and ``n_col``.
-    value_cols : str or list of str
-        The statistics to suppress.
-    n_col : str
-        The count each row rests on.
-    k : int
-        The threshold.
-    unit : str
-        "responses" or "ratings" (the message says "fewer than 5 ratings").
-    margins : dict, optional
-        Total rows, for secondary suppression (see :func:`suppression_mask`).
-    mask : Series of bool, optional
-        Rows to suppress, instead of computing them (e.g. from :func:`phase_change`).
-    formats : dict, optional
-        ``{column: format string or callable}`` for the cells shown.
-    hide_n : bool
-        Also replace the count of a suppressed row (default True).
-
-    Returns
-    -------
-    DataFrame
-        Object columns, ready for :func:`html_table`.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"sector": ["VCSE", "Faith"], "mean": [3.25, 1.0], "n": [8, 2]})
-    >>> suppress(t, "mean", "n", 5, formats={"mean": "{:.1f}"}).values.tolist()
-    [['VCSE', '3.2', 8], ['Faith', 'fewer than 5 responses', 'fewer than 5 responses']]
-    """
-    value_cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
-    if mask is None:
-        mask = suppression_mask(table, n_col, k, margins=margins)
-    mask = pd.Series(mask, index=table.index).fillna(True).astype(bool)
-    out = table.astype("object").copy()
-    for col, fmt in (formats or {}).items():
-        f = fmt.format if isinstance(fmt, str) else fmt
-        out[col] = [f(v) if pd.notna(v) else "" for v in table[col]]
-    message = suppression_message(k, unit)
-    cols = value_cols + ([n_col] if hide_n and n_col in out else [])
-    for col in cols:
-        out[col] = out[col].where(~mask, message)
-    return out
-
-
-def phase_change(table: pd.DataFrame, by, value_col: str, before: str, after: str, *,
-                 n_col: str = "n", k: int = 5, phase_col: str = "phase_id",
-                 margins: dict | None = None) -> pd.DataFrame:
-    """A statistic in two phases and its change, with the suppression of each.
-
-    Each phase's rows are suppressed by :func:`suppression_mask` (with ``margins``), and
-    the change is suppressed when either phase's cell is: otherwise ``after - change`` would
-    reveal a hidden ``before``. A cell missing from one phase counts as n = 0 there.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Tidy, with ``phase_col``, the ``by`` label columns, ``value_col`` and ``n_col``.
-    by : str or list of str
-        Label columns identifying a cell.
-    value_col, n_col : str
-    before, after : str
-        The two phase ids.
-    k : int
-    phase_col : str
-    margins : dict, optional
-
-    Returns
-    -------
-    DataFrame
-        ``by`` columns, then ``before``, ``after``, ``change``, ``n_before``, ``n_after``,
-        ``before_suppressed``, ``after_suppressed``, ``change_suppressed``.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"phase_id": ["p1", "p1", "p2", "p2"], "group": ["a", "b", "a", "b"],
-    ...                   "mean": [2.0, 3.0, 2.5, 3.5], "n": [6, 3, 7, 8]})
-    >>> c = phase_change(t, "group", "mean", "p1", "p2", k=5)
-    >>> c[["group", "change", "change_suppressed"]].values.tolist()
-    [['a', 0.5, False], ['b', 0.5, True]]
-    """
-    by = [by] if isinstance(by, str) else list(by)
-    parts = {}
-    for label, phase in (("before", before), ("after", after)):
-        sub = table[table[phase_col] == phase]
-        sub = sub.assign(_suppressed=suppression_mask(sub, n_col, k, margins=margins))
-        parts[label] = sub[by + [value_col, n_col, "_suppressed"]].rename(
-            columns={value_col: label, n_col: f"n_{label}", "_suppressed": f"{label}_suppressed"})
-    out = parts["before"].merge(parts["after"], on=by, how="outer", sort=False)
-    # Rows in the order the table first lists them (an outer merge may sort them).
-    both = table[table[phase_col].isin([before, after])]
-    order = {k: i for i, k in enumerate(dict.fromkeys(both[by].itertuples(index=False, name=None)))}
-    out = out.iloc[sorted(range(len(out)), key=lambda i: order.get(tuple(out[by].iloc[i]), len(order)))]
-    for label in ("before", "after"):
-        out[f"n_{label}"] = out[f"n_{label}"].fillna(0)
-        out[f"{label}_suppressed"] = out[f"{label}_suppressed"].astype("boolean").fillna(True).astype(bool)
-    out["change"] = out["after"] - out["before"]
-    out["change_suppressed"] = out["before_suppressed"] | out["after_suppressed"]
-    return out[by + ["before", "after", "change", "n_before", "n_after",
-                     "before_suppressed", "after_suppressed", "change_suppressed"]].reset_index(drop=True)
-
-
-# -- HTML -----------------------------------------------------------------------------------
-
-class SafeHTML(str):
-    """HTML built with every piece of study text escaped; displays as HTML in Jupyter."""
-
-    def _repr_html_(self) -> str:
-        return str(self)
-
-
-def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict | None = None,
-               index: bool = False, muted: str | None = "fewer than") -> SafeHTML:
-    """An HTML ``<table>`` of a display frame with every cell, header and caption escaped.
-
-    Parameters
-    ----------
-    table : DataFrame
-        What to show (e.g. from :func:`suppress`).
-    caption : str, optional
-        Plain-language caption (escaped).
-    headers : dict, optional
-        ``{column: heading}`` to rename columns for readers.
-    index : bool
-        Also show the index.
-    muted : str or None
-        Cells starting with this text get ``class="cip-suppressed"`` (set None to not mark).
-
-    Returns
-    -------
-    SafeHTML
-        A str that Jupyter displays as HTML.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"organisation": ["<script>alert(1)</script>"], "n": [3]})
-    >>> print(html_table(t))  # doctest: +NORMALIZE_WHITESPACE
-    <table class="cip-table"><thead><tr><th scope="col">organisation</th><th scope="col">n</th></tr></thead><tbody><tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td class="cip-number">3</td></tr></tbody></table>
-    """
-    headers = headers or {}
-    e = lambda v: html.escape("" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v),  # noqa: E731
-                              quote=True)
-    cols = list(table.columns)
-    head = ""
-    if index:
-        head += f'<th scope="col">{e(table.index.name or "")}</th>'
-    head += "".join(f'<th scope="col">{e(headers.get(c, c))}</th>' for c in cols)
-    rows = []
-    for idx, row in zip(table.index, table.itertuples(index=False, name=None)):
-        cells = f'<th scope="row">{e(idx)}</th>' if index else ""
-        for v in row:
-            cls = ""
-            if isinstance(v, str) and (muted and v.startswith(muted) or v in ("no responses", "no ratings")):
-                cls = ' class="cip-suppressed"'
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                cls = ' class="cip-number"'
-            cells += f"<td{cls}>{e(v)}</td>"
-        rows.append(f"<tr>{cells}</tr>")
-    cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    return SafeHTML(f'<table class="cip-table">{cap}<thead><tr>{head}</tr></thead>'
-                    f'<tbody>{"".join(rows)}</tbody></table>')
-
-
-def disclosure_table(table: pd.DataFrame, value_cols, n_col: str = "n", k: int = 5, *,
-                     unit: str = "responses", margins: dict | None = None, formats: dict | None = None,
-                     caption: str | None = None, headers: dict | None = None) -> SafeHTML:
-    """Suppress small cells (:func:`suppress`) and show the result as an escaped HTML table.
-
-    The one call a notebook makes to show a table of statistics:
-    ``disclosure_table(frame, "mean", "n", threshold(s), formats={"mean": "{:.1f}"},
-    caption="...")``.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"sector": ["VCSE", "A & B"], "mean": [3.25, 1.0], "n": [8, 2]})
-    >>> h = disclosure_table(t, "mean", "n", 5, formats={"mean": "{:.1f}"})
-    >>> "A &amp; B" in h, "fewer than 5 responses" in h, "1.0" in h
-    (True, True, False)
-    """
-    shown = suppress(table, value_cols, n_col, k, unit=unit, margins=margins, formats=formats)
-    return html_table(shown, caption=caption, headers=headers)
 
 
 def _tiny_study():
