@@ -118,3 +118,30 @@ def test_notebook_title_falls_back_to_first_heading():
 
 def test_href_encodes_each_segment():
     assert href("..", "a b", "c#d.html") == "../a%20b/c%23d.html"
+
+
+def test_phase_index_lists_a_places_report_first(tmp_path):
+    from analysis.manifest import Manifest
+    from analysis.render import write_indexes
+    from analysis.runner import StudyInfo
+
+    info = StudyInfo(path="s", slug="s", name="S", illustrative=True, fingerprint="f" * 12, place_ids=["north"],
+                     place_names={"north": "North"}, phase_ids=["before"], phase_labels={"before": "Before"})
+    phase_dir = tmp_path / "s" / "stakeholder" / "before"
+    manifest = Manifest.load(phase_dir / "manifest.json")
+    pages = {"north/funding_flows": "Funding flows", "north/trust_network": "Trust network",
+             "north/place_report": "Place report", "north/zz_extra": "Extra page",
+             "all-places/compare_places": "Comparing places", "all-places/a_overview": "Overview"}
+    for key, label in pages.items():
+        manifest.record(key, {"status": "ok", "label": label})
+        page = phase_dir / f"{key}.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text("<p>page</p>")
+    manifest.save()
+    write_indexes(info, tmp_path / "s", "stakeholder", ["before"], "0.1.0")
+    index = (phase_dir / "index.html").read_text()
+    order = [index.index(f'href="{key}.html"') for key in
+             ("north/place_report", "north/trust_network", "north/funding_flows", "north/zz_extra")]
+    assert order == sorted(order)
+    # cross-place pages in name order, as before
+    assert index.index('href="all-places/a_overview.html"') < index.index('href="all-places/compare_places.html"')

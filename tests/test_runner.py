@@ -382,3 +382,24 @@ def test_example_study_renders_for_a_stakeholder(tmp_path):
             assert link.exists(), (page, link)
     report = [p for p in pages if p.name != "index.html"]
     assert any("data:image/png;base64," in p.read_text() for p in report)
+
+
+@pytest.mark.slow
+def test_notebooks_share_a_warm_kernel_but_not_its_state(tmp_path):
+    """One worker runs four notebooks on one kernel; the second notebook finds none of the first's state."""
+    study = write_study(tmp_path / "tiny")
+    nbs = notebooks(tmp_path / "nbs", "isolation_1_leaves_state", "isolation_2_checks_clean")
+    status, printed = run(study=str(study), notebooks=str(nbs), out=str(tmp_path / "out"), phases=["before"],
+                          jobs=1, audience="internal", quiet=False)
+    assert status == 0, printed
+    assert "4 rendered, 0 failed" in printed
+    folder = tmp_path / "out" / "tiny" / "internal" / "before"
+    pids = set()
+    for place in ("north", "south"):
+        for name in ("isolation_1_leaves_state", "isolation_2_checks_clean"):
+            nb = nbformat.read(str(folder / place / f"{name}.ipynb"), as_version=4)
+            text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+            pids.update(line.split()[1] for line in text.splitlines() if line.startswith("kernel "))
+            assert f"cwd {nbs.resolve()}" in text
+            assert [c.execution_count for c in nb.cells if c.cell_type == "code"][0] == 1
+    assert len(pids) == 1  # the same kernel process ran all four

@@ -8,6 +8,9 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from analysis.files import atomic_write_text
+from analysis.manifest import Manifest
+
 __all__ = [
     "TEMPLATES_DIR",
     "AUDIENCE_LABELS",
@@ -18,12 +21,18 @@ __all__ = [
     "external_references",
     "index_page",
     "rendered_at_now",
+    "href",
+    "PAGE_ORDER",
+    "write_indexes",
 ]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 #: Folder of a phase that holds the pages about all places together.
 CROSS_PLACE_DIR = "all-places"
 AUDIENCE_LABELS = {"stakeholder": "Stakeholder", "internal": "Internal (research team)"}
+#: Order of a place's pages on a phase index, by notebook name: the page stakeholders read
+#: first comes first. Notebooks not listed follow, in name order.
+PAGE_ORDER = ("place_report", "trust_network", "funding_flows")
 
 #: ``src=`` on any element, or ``href=`` on <link>, pointing beyond the page: a request the
 #: browser would make by itself. (Links a reader may click, <a href>, are not requests.)
@@ -194,3 +203,105 @@ def href(*parts: str) -> str:
     '../coventry/place%20report.html'
     """
     return "/".join(p if p == ".." else quote(str(p)) for p in parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Index pages
+
+
+def _headline_indicators(info, audience: str, phases: list[str]) -> tuple[dict, str]:
+    """{phase: {place: [(label, value)]}} from analysis.shifts.headline_indicators, and a note."""
+    try:
+        from analysis import load_study
+        from analysis.shifts import headline_indicators
+    except ImportError:
+        return {}, ""
+    try:
+        s = load_study(info.path)
+        if audience == "stakeholder":
+            try:
+                from analysis.disclosure import for_audience
+            except ImportError:
+                return {}, "Headline figures are left out until disclosure control is available."
+            s = for_audience(s, audience)
+        table = None
+        try:
+            from analysis.shifts import indicator_table
+
+            table = indicator_table(s)
+        except ImportError:
+            pass
+        out = {}
+        for ph in phases:
+            df = headline_indicators(s, ph, table=table) if table is not None else headline_indicators(s, ph)
+            out[ph] = {str(pid): [(str(c), str(v)) for c, v in row.items()] for pid, row in df.iterrows()}
+        return out, ""
+    except Exception as exc:  # noqa: BLE001 - an index without figures beats no index
+        return {}, f"Headline figures could not be computed ({type(exc).__name__})."
+
+
+def _page_order(key: str) -> tuple:
+    """Sort key of a manifest key ``<place>/<notebook>``: the place's pages in :data:`PAGE_ORDER`."""
+    place_dir, stem = key.split("/", 1)
+    rank = PAGE_ORDER.index(stem) if stem in PAGE_ORDER and place_dir != CROSS_PLACE_DIR else len(PAGE_ORDER)
+    return place_dir, rank, stem
+
+
+def write_indexes(info, study_out: Path, audience: str, phases: list[str], version: str) -> Path:
+    """Write the phase index pages for ``phases``, the audience index and the study index.
+
+    Each place's links follow :data:`PAGE_ORDER` (the place report first); the cross-place
+    pages are in name order. ``info`` is the runner's :class:`analysis.runner.StudyInfo`.
+
+    Returns
+    -------
+    pathlib.Path
+        The audience's index page.
+    """
+    rendered, rendered_label = rendered_at_now()
+    audience_dir = study_out / audience
+    audience_label = AUDIENCE_LABELS.get(audience, audience)
+    common = dict(study_name=info.name, fingerprint=info.fingerprint, package_version=version,
+                  rendered_at=rendered, rendered_at_label=rendered_label, illustrative=info.illustrative)
+    indicators, note = _headline_indicators(info, audience, phases)
+    for ph in phases:
+        manifest = Manifest.load(audience_dir / ph / "manifest.json")
+        phase_dir = audience_dir / ph
+        pages: dict = {}
+        for key, entry in sorted(manifest.entries.items(), key=lambda kv: _page_order(kv[0])):
+            place_dir, stem = key.split("/", 1)
+            if not (phase_dir / place_dir / f"{stem}.html").exists():
+                continue
+            status = "" if entry.get("status") == "ok" else "out of date: last run failed"
+            label = entry.get("label") or stem
+            pages.setdefault(place_dir, []).append({
+                "href": href(place_dir, f"{stem}.html"), "label": label.split(":")[0].strip() or label,
+                "status": status, "status_class": "stale"})
+        places = [{"name": info.place_names.get(p, p), "pages": pages.get(p, []),
+                   "indicators": indicators.get(ph, {}).get(p, [])} for p in info.place_ids]
+        phase_label = info.phase_labels.get(ph, ph)
+        page = index_page(
+            **common, title=f"{phase_label} · {info.name}", kicker=f"{audience_label} reports",
+            heading=f"{phase_label}", lede="Every place's report for this phase, and the pages that compare places.",
+            phase_label=phase_label, audience_label=audience_label, study_index="../../index.html",
+            crumbs=[{"label": audience_label, "href": "../index.html"}, {"label": phase_label, "href": ""}],
+            cross_pages=pages.get(CROSS_PLACE_DIR, []), places=places, indicators_note=note,
+        )
+        atomic_write_text(phase_dir / "index.html", page)
+
+    phase_links = [{"label": info.phase_labels.get(ph, ph), "href": href(ph, "index.html"), "note": ""}
+                   for ph in info.phase_ids if (audience_dir / ph / "index.html").exists()]
+    atomic_write_text(audience_dir / "index.html", index_page(
+        **common, title=f"{audience_label} reports · {info.name}", kicker="Reports",
+        heading=f"{audience_label} reports", lede="One page per phase of the study, in time order.",
+        audience_label=audience_label, study_index="../index.html",
+        crumbs=[{"label": audience_label, "href": ""}], links=phase_links, links_heading="Phases"))
+
+    audience_links = [{"label": f"{AUDIENCE_LABELS.get(a, a)} reports", "href": href(a, "index.html"),
+                       "note": "Organisations named." if a == "internal" else "Organisations under pseudonyms; small numbers suppressed."}
+                      for a in AUDIENCE_LABELS if (study_out / a / "index.html").exists()]
+    atomic_write_text(study_out / "index.html", index_page(
+        **common, title=info.name, kicker="Coordination in place", heading=info.name,
+        lede="Reports of this study, by audience.", study_index="index.html", links=audience_links,
+        links_heading="Reports"))
+    return audience_dir / "index.html"

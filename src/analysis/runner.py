@@ -8,14 +8,16 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from analysis.files import atomic_write_bytes, atomic_write_text
+from analysis.files import atomic_write_text
+from analysis.kernels import WARM_MODULES, notebook_imports
 from analysis.manifest import Manifest, code_hash, file_hash, \
     parameters_hash, study_files_hash
 from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, resolve_study_path
+from analysis.render import write_indexes
+from analysis.worker import execute_job, worker_init
 
 __all__ = [
     "RunError",
@@ -220,291 +222,6 @@ def plan_jobs(info: StudyInfo, notebooks: list[Path], declared: dict, *, phases=
 
 
 # ---------------------------------------------------------------------------------------------
-# One notebook, in a worker process
-
-_KERNEL_DIRS: list[str] = []
-_STUDIES: dict = {}
-
-
-def _ipc_kernel_manager():
-    """A kernel manager class whose kernels talk over IPC sockets in a private temporary folder.
-
-    With TCP, kernels started in parallel can pick the same free port between the moment it
-    is chosen and the moment it is bound (papermill issue 511); with IPC each kernel's
-    sockets are files in its own folder, so they cannot collide.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            folder = tempfile.mkdtemp(prefix="cip-kernel-")
-            _KERNEL_DIRS.append(folder)
-            self.transport = "ipc"
-            self.connection_file = os.path.join(folder, "kernel.json")
-            self.ip = os.path.join(folder, "k")
-            self._log_path = os.path.join(folder, "kernel.log")
-
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            # the kernel process's own output (not a cell's) goes to a log, read when it fails to start
-            with open(self._log_path, "ab") as log:
-                kw.setdefault("stdout", log)
-                kw.setdefault("stderr", log)
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-
-    return IPCKernelManager
-
-
-_KM_CLASS = None
-
-
-_STOP = None
-
-
-def _worker_init(stop=None) -> None:
-    """Worker start-up: Ctrl-C is handled by the parent, which stops the workers in order."""
-    import signal
-
-    global _STOP
-    _STOP = stop
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    # nbclient logs timeouts and dead kernels as they happen; the summary table reports them
-    import logging
-
-    for name in ("papermill", "traitlets", "nbclient", "asyncio", "analysis.leakcheck"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def _classify(exc: BaseException) -> tuple[str, str]:
-    """Status and one-line error of an execution failure."""
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(exc, PapermillExecutionError):
-        if exc.ename == "CellTimeoutError":
-            return "timeout", f"cell {exc.exec_count or exc.cell_index} ran past the timeout"
-        evalue = str(exc.evalue).splitlines()[0] if exc.evalue else ""
-        return "error", f"cell {exc.exec_count or exc.cell_index}: {exc.ename}: {evalue}"[:300]
-    if isinstance(exc, CellTimeoutError):
-        return "timeout", "a cell ran past the timeout"
-    if isinstance(exc, DeadKernelError):
-        return "kernel died", "the kernel died while running a cell"
-    return "error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
-
-
-def _mark_failure(nb_path: Path, status: str, message: str, timeout: float | None) -> str:
-    """Make a timeout or dead kernel visible in the executed notebook, as papermill does for errors."""
-    import nbformat
-
-    if not nb_path.exists():
-        return message
-    nb = nbformat.read(str(nb_path), as_version=4)
-    ename = {"timeout": "CellTimeoutError", "kernel died": "DeadKernelError"}.get(status, "ExecutionError")
-    evalue = (f"the cell ran for more than {timeout:g} s and was stopped" if status == "timeout" and timeout
-              else message)
-    started = [i for i, c in enumerate(nb.cells)
-               if c.cell_type == "code" and c.get("metadata", {}).get("papermill", {}).get("status", "pending") != "pending"]
-    if started:  # the last cell that started is the one that was running when it stopped
-        index = started[-1]
-        cell = nb.cells[index]
-        pm = cell.metadata.setdefault("papermill", {})
-        pm["status"], pm["exception"] = "failed", True
-        # a timeout interrupts the kernel, so the cell may already show a KeyboardInterrupt: say why
-        cell.outputs = [o for o in cell.outputs if not (o.output_type == "error" and o.ename == "KeyboardInterrupt")]
-        cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue,
-                                                   traceback=[f"{ename}: {evalue}"]))
-        message = (f"cell {index} ran past the {timeout:g} s timeout" if status == "timeout" and timeout
-                   else f"the kernel died while running cell {index}")
-    marker = nbformat.v4.new_markdown_cell(
-        f'<span style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; font-size:2em;">'
-        f"Execution stopped: {ename}</span>")
-    marker.metadata["tags"] = ["papermill-error-cell-tag"]
-    nb.cells.insert(0, marker)
-    nbformat.write(nb, str(nb_path))
-    return message
-
-
-def _execute(job: Job, parameters: dict, output: Path, timeout: float | None) -> tuple[str, str]:
-    """Execute with papermill; a kernel that fails to start is tried once more."""
-    global _KM_CLASS
-    import papermill
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
-
-    if _KM_CLASS is None:
-        _KM_CLASS = _ipc_kernel_manager()
-    for attempt in (1, 2):
-        try:
-            papermill.execute_notebook(
-                job.notebook, str(output), parameters=parameters, kernel_name="python3",
-                progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent),
-                execution_timeout=timeout or None, kernel_manager_class=_KM_CLASS, start_timeout=60,
-            )
-            return "ok", ""
-        except (PapermillExecutionError, CellTimeoutError, DeadKernelError) as exc:
-            return _classify(exc)
-        except Exception as exc:  # noqa: BLE001 - the kernel did not start, or something else
-            started = output.exists() and _any_cell_ran(output)
-            if attempt == 1 and not started:
-                continue  # a kernel that failed to start gets one more try
-            status, message = _classify(exc)
-            if not started:
-                return "kernel start failed", f"{message} {_kernel_log_tail()}".strip()[:300]
-            return status, message
-        finally:
-            while _KERNEL_DIRS:
-                shutil.rmtree(_KERNEL_DIRS.pop(), ignore_errors=True)
-    return "error", "unreachable"
-
-
-def _kernel_log_tail() -> str:
-    """The last line the kernel process wrote (why it did not start), if any."""
-    for folder in reversed(_KERNEL_DIRS):
-        try:
-            lines = Path(folder, "kernel.log").read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        except OSError:
-            continue
-        if lines:
-            return f"(kernel said: {lines[-1][:150]})"
-    return ""
-
-
-def _any_cell_ran(path: Path) -> bool:
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return any((c.get("metadata", {}).get("papermill", {}).get("status") or "pending") != "pending"
-               for c in nb.get("cells", []))
-
-
-def _original_study(path: str, fingerprint: str):
-    key = (path, fingerprint)
-    if key not in _STUDIES:
-        from analysis import load_study
-
-        _STUDIES.clear()
-        _STUDIES[key] = load_study(path)
-    return _STUDIES[key]
-
-
-def _leak_findings(job: Job, staging: Path) -> list[str]:
-    """Leak check of everything staged for a stakeholder page: kinds and locations, never strings."""
-    from analysis.leakcheck import check_rendered
-
-    findings = check_rendered(_original_study(job.parameters["study"], job.hashes["study"]), [staging])
-    out = []
-    for f in findings:
-        where = str(getattr(f, "path", "")).replace(str(staging), job.out_dir)
-        detail = getattr(f, "where", None) or getattr(f, "location", "")
-        out.append(f"{f.kind} in {where} ({detail})" if where else f"{f.kind} in {detail}")
-    return out
-
-
-def _interrupt_once(signum, frame):
-    """SIGINT during a notebook: raise KeyboardInterrupt once, so that clean-up is not interrupted."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
-
-
-def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, timeout: float | None) -> dict:
-    """Execute one notebook, render its page, check it, and move everything into place.
-
-    Runs in a worker process. Everything is produced in a staging folder beside the outputs
-    (figures, executed notebook, page) and moved into ``job.out_dir`` only when it all
-    succeeded, so an interrupted or failed run leaves the previous good page in place. A
-    failed notebook is kept, error visible, under ``failed_root``.
-
-    Returns
-    -------
-    dict
-        key, status ("ok", "error", "timeout", "kernel died", "kernel start failed", "leak"),
-        seconds, error (one line), outputs (file names), label (the page title).
-    """
-    import signal
-
-    start = time.monotonic()
-    result = {"key": job.key, "status": "error", "error": "", "outputs": [], "label": "", "failed_notebook": ""}
-    if _STOP is not None and _STOP.is_set():  # queued before Ctrl-C: do not start it
-        return dict(result, status="interrupted", error="stopped by Ctrl-C", seconds=0.0)
-    staging = Path(tempfile.mkdtemp(prefix=f"{job.stem}-", dir=staging_root))
-    # Ctrl-C while a notebook runs: KeyboardInterrupt unwinds papermill, whose kernel
-    # context shuts the kernel down; nothing of this notebook is published.
-    signal.signal(signal.SIGINT, _interrupt_once)
-    try:
-        parameters = dict(job.parameters)
-        if "figures_dir" in parameters:
-            parameters["figures_dir"] = str(staging)
-        executed = staging / f"{job.stem}.ipynb"
-        status, error = _execute(job, parameters, executed, timeout)
-        if status in ("timeout", "kernel died"):
-            error = _mark_failure(executed, status, error, timeout)
-        if executed.exists():
-            _restore_figures_dir(executed, str(staging), job.out_dir)
-        if status != "ok":
-            result.update(status=status, error=error)
-            if executed.exists():
-                kept = Path(failed_root) / job.phase / (job.place or CROSS_PLACE_DIR) / f"{job.stem}.ipynb"
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(executed, kept)
-                result["failed_notebook"] = str(kept)
-            return result
-
-        import nbformat
-
-        from analysis.render import notebook_title, render_notebook
-
-        nb = nbformat.read(str(executed), as_version=4)
-        label = notebook_title(nb) or job.stem.replace("_", " ").capitalize()
-        page_context = dict(context, notebook_label=label, title=f"{label} · {context['page_label']} · "
-                                                                  f"{context['phase_label']} · {context['study_name']}")
-        (staging / f"{job.stem}.html").write_text(render_notebook(nb, page_context), encoding="utf-8")
-        result["label"] = label
-
-        if job.audience == "stakeholder":
-            findings = _leak_findings(job, staging)
-            if findings:
-                result.update(status="leak", error="leak check: " + "; ".join(findings[:3])
-                              + (f"; and {len(findings) - 3} more" if len(findings) > 3 else ""))
-                return result
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # publishing is a few renames: let it finish
-        result["outputs"] = _publish(staging, Path(job.out_dir), job.stem)
-        result["status"] = "ok"
-        return result
-    except KeyboardInterrupt:
-        result.update(status="interrupted", error="stopped by Ctrl-C")
-        return result
-    except Exception as exc:  # noqa: BLE001 - a failure of rendering must not stop the run
-        result.update(status="error", error=f"rendering: {type(exc).__name__}: {exc}"[:300])
-        return result
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        result["seconds"] = round(time.monotonic() - start, 2)
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _restore_figures_dir(executed: Path, staged: str, final: str) -> None:
-    """The executed notebook shows the folder its figures end up in, not the staging folder."""
-    text = executed.read_text(encoding="utf-8")
-    if staged in text:
-        executed.write_text(text.replace(json.dumps(staged)[1:-1], json.dumps(final)[1:-1]), encoding="utf-8")
-
-
-def _publish(staging: Path, out_dir: Path, stem: str) -> list[str]:
-    """Move staged files into ``out_dir``: figures first, the page last (each an atomic rename)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = sorted(p for p in staging.iterdir() if p.is_file() and not p.name.startswith("."))
-    order = {f"{stem}.ipynb": 1, f"{stem}.html": 2}
-    files.sort(key=lambda p: order.get(p.name, 0))
-    for p in files:
-        os.replace(p, out_dir / p.name)
-    return [p.name for p in files]
-
-
-# ---------------------------------------------------------------------------------------------
 # The whole run
 
 
@@ -649,7 +366,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet):
     failed_root = study_out / FAILED_DIR / todo[0].audience
     rendered = rendered_at_now()
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["analysis.runner", "papermill", "nbconvert", "nbformat"])
+    ctx.set_forkserver_preload(["analysis.worker", "papermill", "nbconvert", "nbformat"])
     results, interrupted = [], False
     by_future: dict = {}
     pending: set = set()
@@ -668,8 +385,9 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet):
 
     bar = tqdm(total=len(todo), unit="notebook", desc="Rendering", disable=quiet, file=sys.stderr, leave=False)
     stop = ctx.Event()
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=_worker_init,
-                               initargs=(stop,))
+    warm = list(dict.fromkeys(list(WARM_MODULES) + notebook_imports(sorted({j.notebook for j in todo}))))
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=worker_init,
+                               initargs=(stop, warm))
     try:
         for job in todo:
             fut = pool.submit(execute_job, job, _page_context(info, job, version, rendered), str(run_staging),
@@ -746,91 +464,3 @@ def _record(manifest: Manifest, job: Job, res: dict, info: StudyInfo, version: s
     manifest.record(job.key, entry)
     manifest.save(study=info.slug, study_name=info.name, audience=job.audience, phase=job.phase,
                   fingerprint=info.fingerprint, package_version=version)
-
-
-# ---------------------------------------------------------------------------------------------
-# Index pages
-
-
-def _headline_indicators(info: StudyInfo, audience: str, phases: list[str]) -> tuple[dict, str]:
-    """{phase: {place: [(label, value)]}} from analysis.shifts.headline_indicators, and a note."""
-    try:
-        from analysis import load_study
-        from analysis.shifts import headline_indicators
-    except ImportError:
-        return {}, ""
-    try:
-        s = load_study(info.path)
-        if audience == "stakeholder":
-            try:
-                from analysis.disclosure import for_audience
-            except ImportError:
-                return {}, "Headline figures are left out until disclosure control is available."
-            s = for_audience(s, audience)
-        table = None
-        try:
-            from analysis.shifts import indicator_table
-
-            table = indicator_table(s)
-        except ImportError:
-            pass
-        out = {}
-        for ph in phases:
-            df = headline_indicators(s, ph, table=table) if table is not None else headline_indicators(s, ph)
-            out[ph] = {str(pid): [(str(c), str(v)) for c, v in row.items()] for pid, row in df.iterrows()}
-        return out, ""
-    except Exception as exc:  # noqa: BLE001 - an index without figures beats no index
-        return {}, f"Headline figures could not be computed ({type(exc).__name__})."
-
-
-def write_indexes(info: StudyInfo, study_out: Path, audience: str, phases: list[str], version: str) -> Path:
-    """Write the phase index pages for ``phases``, the audience index and the study index."""
-    from analysis.render import AUDIENCE_LABELS, href, index_page, rendered_at_now
-
-    rendered, rendered_label = rendered_at_now()
-    audience_dir = study_out / audience
-    audience_label = AUDIENCE_LABELS.get(audience, audience)
-    common = dict(study_name=info.name, fingerprint=info.fingerprint, package_version=version,
-                  rendered_at=rendered, rendered_at_label=rendered_label, illustrative=info.illustrative)
-    indicators, note = _headline_indicators(info, audience, phases)
-    for ph in phases:
-        manifest = Manifest.load(audience_dir / ph / "manifest.json")
-        phase_dir = audience_dir / ph
-        pages: dict = {}
-        for key, entry in sorted(manifest.entries.items()):
-            place_dir, stem = key.split("/", 1)
-            if not (phase_dir / place_dir / f"{stem}.html").exists():
-                continue
-            status = "" if entry.get("status") == "ok" else "out of date: last run failed"
-            label = entry.get("label") or stem
-            pages.setdefault(place_dir, []).append({
-                "href": href(place_dir, f"{stem}.html"), "label": label.split(":")[0].strip() or label,
-                "status": status, "status_class": "stale"})
-        places = [{"name": info.place_names.get(p, p), "pages": pages.get(p, []),
-                   "indicators": indicators.get(ph, {}).get(p, [])} for p in info.place_ids]
-        phase_label = info.phase_labels.get(ph, ph)
-        page = index_page(
-            **common, title=f"{phase_label} · {info.name}", kicker=f"{audience_label} reports",
-            heading=f"{phase_label}", lede="Every place's report for this phase, and the pages that compare places.",
-            phase_label=phase_label, audience_label=audience_label, study_index="../../index.html",
-            crumbs=[{"label": audience_label, "href": "../index.html"}, {"label": phase_label, "href": ""}],
-            cross_pages=pages.get(CROSS_PLACE_DIR, []), places=places, indicators_note=note,
-        )
-        atomic_write_text(phase_dir / "index.html", page)
-
-    phase_links = [{"label": info.phase_labels.get(ph, ph), "href": href(ph, "index.html"), "note": ""}
-                   for ph in info.phase_ids if (audience_dir / ph / "index.html").exists()]
-    atomic_write_text(audience_dir / "index.html", index_page(
-        **common, title=f"{audience_label} reports · {info.name}", kicker="Reports",
-        heading=f"{audience_label} reports", lede="One page per phase of the study, in time order.",
-        audience_label=audience_label, study_index="../index.html",
-        crumbs=[{"label": audience_label, "href": ""}], links=phase_links, links_heading="Phases"))
-
-    audience_links = [{"label": f"{AUDIENCE_LABELS.get(a, a)} reports", "href": href(a, "index.html"),
-                       "note": "Organisations named." if a == "internal" else "Organisations under pseudonyms; small numbers suppressed."}
-                      for a in AUDIENCES if (study_out / a / "index.html").exists()]
-    atomic_write_text(study_out / "index.html", index_page(
-        **common, title=info.name, kicker="Coordination in place", heading=info.name,
-        lede="Reports of this study, by audience.", study_index="index.html", links=audience_links,
-        links_heading="Reports"))
-    return audience_dir / "index.html"
