@@ -183,3 +183,20 @@ def test_a_kernel_that_never_starts_is_reported(kernel, tmp_path, monkeypatch):
     assert status == "kernel start failed"
     assert "RuntimeError: broken kernel" in error
     assert kernel.km is None
+
+
+def test_restoring_pandas_options_sets_only_what_changed():
+    """Setting every option (reset_option("all")) would register pandas' date converters with matplotlib."""
+    import matplotlib.units
+    import pandas as pd
+
+    baseline = kernels._pandas_options()
+    assert baseline["display.max_rows"] == 60
+    registry = dict(matplotlib.units.registry)
+    pd.set_option("display.max_rows", 3)
+    try:
+        kernels._restore_pandas_options(baseline)
+        assert pd.get_option("display.max_rows") == 60
+        assert dict(matplotlib.units.registry) == registry
+    finally:
+        pd.reset_option("display.max_rows")

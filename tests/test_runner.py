@@ -403,3 +403,21 @@ def test_notebooks_share_a_warm_kernel_but_not_its_state(tmp_path):
             assert f"cwd {nbs.resolve()}" in text
             assert [c.execution_count for c in nb.cells if c.cell_type == "code"][0] == 1
     assert len(pids) == 1  # the same kernel process ran all four
+
+
+def test_job_queue_hands_out_the_longest_expected_first(tmp_path):
+    def job(stem, place, phase="before"):
+        return runner.Job(f"{stem}.ipynb", stem, place, phase, "internal", {}, str(tmp_path), {})
+
+    m = Manifest.load(tmp_path / "manifest.json")
+    m.record("north/long", {"status": "ok", "seconds": 9.0})
+    m.record("north/short", {"status": "ok", "seconds": 1.0})
+    m.record("north/failed", {"status": "error", "seconds": 50.0})  # a failed run says nothing of its length
+    todo = [job("short", "north"), job("long", "north"), job("failed", "north"), job("new", "north"),
+            job("new", "south")]
+    queue = runner._JobQueue(todo, {"before": m})
+    # never seen first (plan order), then the longest known
+    assert [queue.pop().key for _ in range(2)] == ["north/failed", "north/new"]
+    queue.learn(job("new", "north"), 4.0)  # what this run saw of the same notebook for another place
+    assert [queue.pop().key for _ in range(3)] == ["north/long", "south/new", "north/short"]
+    assert len(queue) == 0

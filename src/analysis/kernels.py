@@ -125,6 +125,8 @@ def _record_baseline() -> None:
     import warnings
 
     _BASELINE["warnings"] = list(warnings.filters)
+    if "pandas" in sys.modules:
+        _BASELINE["pandas"] = _pandas_options()
     if "matplotlib" in sys.modules:
         rc = dict(sys.modules["matplotlib"].rcParams.copy())
         rc.pop("backend", None)  # switching backends is not a reset
@@ -159,12 +161,55 @@ def reset_for_notebook(cwd: str) -> None:
             baseline.pop("backend", None)
         dict.update(rc, baseline)  # as matplotlib's rc_context restores them
     if "pandas" in sys.modules:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sys.modules["pandas"].reset_option("all")
+        _restore_pandas_options(_BASELINE.get("pandas"))
     warnings.filters[:] = _BASELINE.get("warnings", warnings.filters)
     getattr(warnings, "_filters_mutated", lambda: None)()  # the C filter cache sees the change
     os.chdir(cwd)
+
+
+def _pandas_options() -> dict:
+    """Every pandas option and its value (deprecated ones left out)."""
+    import warnings
+
+    import pandas as pd
+
+    values = {}
+    try:
+        names = list(pd._config.config._registered_options)
+    except AttributeError:  # pandas moved its registry: leave options alone
+        return values
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in names:
+            try:
+                values[name] = pd.get_option(name)
+            except Exception:  # noqa: BLE001
+                pass
+    return values
+
+
+def _restore_pandas_options(baseline: dict | None) -> None:
+    """Set back only the pandas options a notebook changed.
+
+    Not ``pd.reset_option("all")``: setting an option runs its callback, and one of them
+    (``plotting.matplotlib.register_converters``) registers pandas' date converters with
+    matplotlib, which a fresh kernel has not done; that alone changes the SVG files.
+    """
+    import warnings
+
+    import pandas as pd
+
+    if baseline is None:
+        try:
+            baseline = {name: opt.defval for name, opt in pd._config.config._registered_options.items()}
+        except AttributeError:
+            return
+    current = _pandas_options()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, value in baseline.items():
+            if name in current and current[name] is not value and current[name] != value:
+                pd.set_option(name, value)
 
 
 def _call(function: str, *args) -> str:

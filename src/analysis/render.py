@@ -23,6 +23,7 @@ __all__ = [
     "rendered_at_now",
     "href",
     "PAGE_ORDER",
+    "index_indicators",
     "write_indexes",
 ]
 
@@ -209,7 +210,7 @@ def href(*parts: str) -> str:
 # Index pages
 
 
-def _headline_indicators(info, audience: str, phases: list[str]) -> tuple[dict, str]:
+def index_indicators(info, audience: str, phases: list[str]) -> tuple[dict, str]:
     """{phase: {place: [(label, value)]}} from analysis.shifts.headline_indicators, and a note."""
     try:
         from analysis import load_study
@@ -247,11 +248,14 @@ def _page_order(key: str) -> tuple:
     return place_dir, rank, stem
 
 
-def write_indexes(info, study_out: Path, audience: str, phases: list[str], version: str) -> Path:
+def write_indexes(info, study_out: Path, audience: str, phases: list[str], version: str,
+                  indicators: tuple | None = None) -> Path:
     """Write the phase index pages for ``phases``, the audience index and the study index.
 
     Each place's links follow :data:`PAGE_ORDER` (the place report first); the cross-place
-    pages are in name order. ``info`` is the runner's :class:`analysis.runner.StudyInfo`.
+    pages are in name order. ``info`` is the runner's :class:`analysis.runner.StudyInfo`;
+    ``indicators`` is what :func:`index_indicators` returned for these phases, when it was
+    computed already (the runner does so in a worker while the last notebooks run).
 
     Returns
     -------
@@ -263,7 +267,7 @@ def write_indexes(info, study_out: Path, audience: str, phases: list[str], versi
     audience_label = AUDIENCE_LABELS.get(audience, audience)
     common = dict(study_name=info.name, fingerprint=info.fingerprint, package_version=version,
                   rendered_at=rendered, rendered_at_label=rendered_label, illustrative=info.illustrative)
-    indicators, note = _headline_indicators(info, audience, phases)
+    indicators, note = index_indicators(info, audience, phases) if indicators is None else indicators
     for ph in phases:
         manifest = Manifest.load(audience_dir / ph / "manifest.json")
         phase_dir = audience_dir / ph

@@ -16,7 +16,7 @@ from analysis.kernels import WARM_MODULES, notebook_imports
 from analysis.manifest import Manifest, code_hash, file_hash, \
     parameters_hash, study_files_hash
 from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, resolve_study_path
-from analysis.render import write_indexes
+from analysis.render import index_indicators, write_indexes
 from analysis.worker import execute_job, worker_init
 
 __all__ = [
@@ -314,17 +314,18 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
     todo = [j for j in planned if force or not _up_to_date(manifests[j.phase], j)]
     skipped = len(planned) - len(todo)
     results: list[dict] = []
-    interrupted = False
-    if todo:
-        results, interrupted = _run_jobs(todo, info, manifests, jobs or os.cpu_count() or 1, timeout, version,
-                                         study_out, quiet)
+    interrupted, indicators = False, None
     phases_touched = sorted({j.phase for j in planned}, key=info.phase_ids.index)
+    if todo:
+        results, interrupted, indicators = _run_jobs(todo, info, manifests, jobs or os.cpu_count() or 1, timeout,
+                                                     version, study_out, quiet, index_phases=phases_touched)
     index_path = audience_dir / "index.html"
     need_index = bool(results) or not index_path.exists() or any(
         not (audience_dir / ph / "index.html").exists() for ph in phases_touched) or not (study_out / "index.html").exists()
     if need_index and not interrupted:
         write_indexes(info, study_out, audience, phases_touched if results else
-                      [ph for ph in phases_touched if not (audience_dir / ph / "index.html").exists()], version)
+                      [ph for ph in phases_touched if not (audience_dir / ph / "index.html").exists()], version,
+                      indicators=indicators if results else None)
 
     failures = [r for r in results if r["status"] != "ok"]
     if results and (not quiet or failures):
@@ -350,8 +351,12 @@ def _up_to_date(manifest: Manifest, job: Job) -> bool:
         (Path(job.out_dir) / f"{job.stem}.html").exists()
 
 
-def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet):
-    """Execute ``todo`` in worker processes; record each outcome in its manifest as it lands."""
+def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet, index_phases=()):
+    """Execute ``todo`` in worker processes; record each outcome in its manifest as it lands.
+
+    Returns the results, whether the run was interrupted, and the headline figures of the
+    ``index_phases`` index pages (None when they were not computed).
+    """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -370,6 +375,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet):
     results, interrupted = [], False
     by_future: dict = {}
     pending: set = set()
+    indicators = None
 
     def land(fut, job, after_interrupt=False):
         try:
@@ -386,18 +392,31 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet):
     bar = tqdm(total=len(todo), unit="notebook", desc="Rendering", disable=quiet, file=sys.stderr, leave=False)
     stop = ctx.Event()
     warm = list(dict.fromkeys(list(WARM_MODULES) + notebook_imports(sorted({j.notebook for j in todo}))))
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=worker_init,
-                               initargs=(stop, warm))
+    workers = min(jobs, len(todo))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init, initargs=(stop, warm))
+    queue = _JobQueue(todo, manifests)
+
+    def submit(job):
+        fut = pool.submit(execute_job, job, _page_context(info, job, version, rendered), str(run_staging),
+                          str(failed_root), timeout)
+        by_future[fut] = job
+        pending.add(fut)
+
     try:
-        for job in todo:
-            fut = pool.submit(execute_job, job, _page_context(info, job, version, rendered), str(run_staging),
-                              str(failed_root), timeout)
-            by_future[fut] = job
-        pending = set(by_future)
+        for _ in range(workers):
+            submit(queue.pop())
+        if index_phases:
+            # the index's figures depend on the study alone: computed while the workers and
+            # their kernels start (a core is idle then), not after the last notebook
+            indicators = index_indicators(info, todo[0].audience, index_phases)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 land(fut, by_future[fut])
+                if not fut.cancelled() and not fut.exception():
+                    queue.learn(by_future[fut], fut.result().get("seconds"))
+                if queue:
+                    submit(queue.pop())
     except KeyboardInterrupt:
         interrupted = True
         stop.set()
@@ -412,7 +431,41 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet):
         except OSError:
             pass
     results.sort(key=lambda r: (info.phase_ids.index(r["phase"]), r["notebook"], r["place"]))
-    return results, interrupted
+    return results, interrupted, indicators
+
+
+class _JobQueue:
+    """Notebooks waiting for a worker, handed out the longest expected first.
+
+    Dynamic scheduling ends a run soonest when the long notebooks start early and the short
+    ones fill in at the end. A notebook's expected seconds are those of its last successful
+    run (the manifest), else the shortest this run has seen of the same notebook for
+    another place or phase; a notebook not yet seen at all goes first, in plan order.
+    """
+
+    def __init__(self, todo: list, manifests: dict):
+        self.jobs = list(todo)
+        self.previous = {}
+        for job in todo:
+            entry = manifests[job.phase].entries.get(job.key) or {}
+            if entry.get("status") == "ok" and isinstance(entry.get("seconds"), (int, float)):
+                self.previous[(job.phase, job.key)] = float(entry["seconds"])
+        self.seen: dict = {}
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def expected(self, job) -> float:
+        known = self.previous.get((job.phase, job.key), self.seen.get(job.stem))
+        return float("inf") if known is None else known
+
+    def pop(self):
+        best = max(range(len(self.jobs)), key=lambda i: (self.expected(self.jobs[i]), -i))
+        return self.jobs.pop(best)
+
+    def learn(self, job, seconds) -> None:
+        if isinstance(seconds, (int, float)) and seconds > 0:
+            self.seen[job.stem] = min(seconds, self.seen.get(job.stem, seconds))
 
 
 def _stop_pool(pool, pending, by_future, land) -> None:
