@@ -14,6 +14,7 @@ and prints the three times and the ratio a/b. Targets on the 2-core CI machine: 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -48,11 +49,17 @@ def naive_loop(study: Path, notebooks: list[Path], phases: list[str], places: li
     return count
 
 
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min): other work on the machine slows (b) most."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def timed(label: str, fn):
+    before = load()
     start = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - start
-    print(f"{label:<58} {seconds:8.2f} s", flush=True)
+    print(f"{label:<58} {seconds:8.2f} s   (load before {before}, after {load()})", flush=True)
     return seconds, result
 
 
@@ -73,7 +80,7 @@ def main(argv=None) -> int:
     phases = args.phase or study.phase_ids
     notebooks = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
     print(f"study {study.slug}: {len(notebooks)} notebooks, {len(study.place_ids)} places, "
-          f"phases {', '.join(phases)}")
+          f"phases {', '.join(phases)}; {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="bench-runner-") as tmp:
         tmp = Path(tmp)
         a = None

@@ -19,7 +19,6 @@ __all__ = [
     "WarmKernel",
     "execute_notebook",
     "classify",
-    "mark_failure",
 ]
 
 #: Modules a worker's kernel imports once, when it starts, before any notebook runs: the
@@ -30,8 +29,7 @@ WARM_MODULES = (
     "IPython.display", "html", "analysis", "analysis.style", "analysis.disclosure",
 )
 
-#: Code sent to a kernel runs with ``silent=True``: no output, no history, and the
-#: execution counter the notebook sees is left alone.
+#: The kernel runs this module's warm_up and reset_for_notebook (see :func:`_call`).
 _KERNEL_MODULE = __name__
 
 #: Kernel-side state taken once the warm imports are done: what every notebook starts from.
@@ -213,7 +211,11 @@ def _restore_pandas_options(baseline: dict | None) -> None:
 
 
 def _call(function: str, *args) -> str:
-    """Code that calls ``function`` of this module in a kernel and binds no name there."""
+    """Code that calls ``function`` of this module in a kernel and binds no name there.
+
+    It is sent with ``silent=True``: no output, no history, and the execution counter the
+    notebook sees is left alone.
+    """
     arguments = ", ".join(repr(a) for a in args)
     return f"__import__({_KERNEL_MODULE!r}, fromlist=['_']).{function}({arguments})"
 
@@ -478,35 +480,3 @@ def classify(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, DeadKernelError):
         return "kernel died", "the kernel died while running a cell"
     return "error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
-
-
-def mark_failure(nb_path: Path, status: str, message: str, timeout: float | None) -> str:
-    """Make a timeout or dead kernel visible in the executed notebook, as papermill does for errors."""
-    import nbformat
-
-    if not nb_path.exists():
-        return message
-    nb = nbformat.read(str(nb_path), as_version=4)
-    ename = {"timeout": "CellTimeoutError", "kernel died": "DeadKernelError"}.get(status, "ExecutionError")
-    evalue = (f"the cell ran for more than {timeout:g} s and was stopped" if status == "timeout" and timeout
-              else message)
-    started = [i for i, c in enumerate(nb.cells)
-               if c.cell_type == "code" and c.get("metadata", {}).get("papermill", {}).get("status", "pending") != "pending"]
-    if started:  # the last cell that started is the one that was running when it stopped
-        index = started[-1]
-        cell = nb.cells[index]
-        pm = cell.metadata.setdefault("papermill", {})
-        pm["status"], pm["exception"] = "failed", True
-        # a timeout interrupts the kernel, so the cell may already show a KeyboardInterrupt: say why
-        cell.outputs = [o for o in cell.outputs if not (o.output_type == "error" and o.ename == "KeyboardInterrupt")]
-        cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue,
-                                                   traceback=[f"{ename}: {evalue}"]))
-        message = (f"cell {index} ran past the {timeout:g} s timeout" if status == "timeout" and timeout
-                   else f"the kernel died while running cell {index}")
-    marker = nbformat.v4.new_markdown_cell(
-        f'<span style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; font-size:2em;">'
-        f"Execution stopped: {ename}</span>")
-    marker.metadata["tags"] = ["papermill-error-cell-tag"]
-    nb.cells.insert(0, marker)
-    nbformat.write(nb, str(nb_path))
-    return message

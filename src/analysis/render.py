@@ -23,6 +23,7 @@ __all__ = [
     "rendered_at_now",
     "href",
     "PAGE_ORDER",
+    "page_context",
     "index_indicators",
     "write_indexes",
 ]
@@ -130,6 +131,23 @@ def render_notebook(nb, context: dict) -> str:
     if refs:
         raise ValueError(f"the rendered page would fetch {len(refs)} resource(s) from the network, e.g. {refs[0][:80]}")
     return body
+
+
+def page_context(info, job, version: str, rendered: tuple[str, str]) -> dict:
+    """What a notebook's page header says: study, phase, place, audience, fingerprint, version, time.
+
+    ``info`` and ``job`` are the runner's :class:`~analysis.runner.StudyInfo` and
+    :class:`~analysis.runner.Job`; ``rendered`` is :func:`rendered_at_now`.
+    """
+    place_label = info.place_names.get(job.place, job.place) if job.place else "All places"
+    return {
+        "study_name": info.name, "phase_label": info.phase_labels.get(job.phase, job.phase),
+        "place_label": place_label, "page_label": place_label, "audience": job.audience,
+        "audience_label": AUDIENCE_LABELS.get(job.audience, job.audience), "fingerprint": info.fingerprint,
+        "package_version": version, "rendered_at": rendered[0], "rendered_at_label": rendered[1],
+        "illustrative": info.illustrative, "study_index": "../../../index.html",
+        "audience_index": "../../index.html", "phase_index": "../index.html",
+    }
 
 
 def external_references(page: str) -> list[str]:

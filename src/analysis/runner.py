@@ -16,7 +16,7 @@ from analysis.kernels import WARM_MODULES, notebook_imports
 from analysis.manifest import Manifest, code_hash, file_hash, \
     parameters_hash, study_files_hash
 from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, resolve_study_path
-from analysis.render import index_indicators, write_indexes
+from analysis.render import index_indicators, page_context, write_indexes
 from analysis.worker import execute_job, worker_init
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "add_arguments",
     "command",
     "plan_jobs",
-    "execute_job",
     "run",
 ]
 
@@ -194,8 +193,6 @@ def plan_jobs(info: StudyInfo, notebooks: list[Path], declared: dict, *, phases=
         raise RunError("no notebooks to run (no *.ipynb in the notebooks folder)")
     for nb in notebooks:
         names = declared[nb]
-        if "parameters" not in names and not names:
-            pass
         missing = [n for n in REQUIRED_PARAMETERS if n not in names]
         if missing:
             raise RunError(f"{nb.name} has no parameter {missing[0]!r} in its parameters cell, which the runner "
@@ -225,20 +222,6 @@ def plan_jobs(info: StudyInfo, notebooks: list[Path], declared: dict, *, phases=
 # The whole run
 
 
-def _page_context(info: StudyInfo, job: Job, version: str, rendered: tuple[str, str]) -> dict:
-    from analysis.render import AUDIENCE_LABELS
-
-    place_label = info.place_names.get(job.place, job.place) if job.place else "All places"
-    return {
-        "study_name": info.name, "phase_label": info.phase_labels.get(job.phase, job.phase),
-        "place_label": place_label, "page_label": place_label, "audience": job.audience,
-        "audience_label": AUDIENCE_LABELS.get(job.audience, job.audience), "fingerprint": info.fingerprint,
-        "package_version": version, "rendered_at": rendered[0], "rendered_at_label": rendered[1],
-        "illustrative": info.illustrative, "study_index": "../../../index.html",
-        "audience_index": "../../index.html", "phase_index": "../index.html",
-    }
-
-
 def _format_table(rows: list[dict]) -> str:
     headers = ["notebook", "place", "phase", "status", "seconds", "error"]
     cells = [[str(r.get(h, "")) for h in headers] for r in rows]
@@ -258,9 +241,7 @@ def _clean_stale_staging(root: Path) -> None:
         try:
             pid = int(d.name.split("-")[1])
             os.kill(pid, 0)
-        except (IndexError, ValueError):
-            shutil.rmtree(d, ignore_errors=True)
-        except ProcessLookupError:
+        except (IndexError, ValueError, ProcessLookupError):  # not a run's folder, or its run has ended
             shutil.rmtree(d, ignore_errors=True)
         except PermissionError:
             pass
@@ -397,7 +378,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet, i
     queue = _JobQueue(todo, manifests)
 
     def submit(job):
-        fut = pool.submit(execute_job, job, _page_context(info, job, version, rendered), str(run_staging),
+        fut = pool.submit(execute_job, job, page_context(info, job, version, rendered), str(run_staging),
                           str(failed_root), timeout)
         by_future[fut] = job
         pending.add(fut)

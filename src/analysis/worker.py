@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from analysis.kernels import WarmKernel, execute_notebook, mark_failure
+from analysis.kernels import WarmKernel, execute_notebook
 from analysis.render import CROSS_PLACE_DIR
 
 if TYPE_CHECKING:
     from analysis.runner import Job
 
-__all__ = ["worker_init", "execute_job"]
+__all__ = ["worker_init", "execute_job", "mark_failure"]
 
 _STUDIES: dict = {}
 _STOP = None
@@ -172,3 +172,35 @@ def _publish(staging: Path, out_dir: Path, stem: str) -> list[str]:
     for p in files:
         os.replace(p, out_dir / p.name)
     return [p.name for p in files]
+
+
+def mark_failure(nb_path: Path, status: str, message: str, timeout: float | None) -> str:
+    """Make a timeout or dead kernel visible in the executed notebook, as papermill does for errors."""
+    import nbformat
+
+    if not nb_path.exists():
+        return message
+    nb = nbformat.read(str(nb_path), as_version=4)
+    ename = {"timeout": "CellTimeoutError", "kernel died": "DeadKernelError"}.get(status, "ExecutionError")
+    evalue = (f"the cell ran for more than {timeout:g} s and was stopped" if status == "timeout" and timeout
+              else message)
+    started = [i for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and c.get("metadata", {}).get("papermill", {}).get("status", "pending") != "pending"]
+    if started:  # the last cell that started is the one that was running when it stopped
+        index = started[-1]
+        cell = nb.cells[index]
+        pm = cell.metadata.setdefault("papermill", {})
+        pm["status"], pm["exception"] = "failed", True
+        # a timeout interrupts the kernel, so the cell may already show a KeyboardInterrupt: say why
+        cell.outputs = [o for o in cell.outputs if not (o.output_type == "error" and o.ename == "KeyboardInterrupt")]
+        cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue,
+                                                   traceback=[f"{ename}: {evalue}"]))
+        message = (f"cell {index} ran past the {timeout:g} s timeout" if status == "timeout" and timeout
+                   else f"the kernel died while running cell {index}")
+    marker = nbformat.v4.new_markdown_cell(
+        f'<span style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; font-size:2em;">'
+        f"Execution stopped: {ename}</span>")
+    marker.metadata["tags"] = ["papermill-error-cell-tag"]
+    nb.cells.insert(0, marker)
+    nbformat.write(nb, str(nb_path))
+    return message
