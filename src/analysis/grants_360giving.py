@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import validation
 from analysis.schema import AWARD_PROCESSES, TABLES
+from analysis.validation import parse_amounts
 
 __all__ = [
     "ThreeSixtyGivingError",
@@ -57,10 +59,6 @@ for _field, (_prefix, _items) in _ARRAY_TITLES.items():
     for _item, _title in _items.items():
         _JSON_PATH_OF[f"{_prefix}:{_title}"] = f"{_field}[0].{_item}"
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
-_DMY_DATE = r"^\d{1,2}/\d{1,2}/\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
-_SERIAL = r"^\d{1,7}(?:\.\d+)?$"
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's 1900 date system, leap-year bug included
 
 
 class ThreeSixtyGivingError(ValueError):
@@ -210,16 +208,12 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse dates as 360Giving publishers write them.
+    """Parse dates as 360Giving publishers write them, by the study loader's rule.
 
     ISO 8601 (``2020-03-17``, ``2020-03-19T00:00:00+00:00``, ``2020-04-01T00:00:00.000Z``: the
     calendar date as written is kept, whatever the offset), UK ``dd/mm/yyyy`` with or without
-    ``hh:mm``, Excel serial day numbers (1900 system) and date cells read from a workbook.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Strings, numbers or datetimes; blanks are missing.
+    ``hh:mm``, Excel serial day numbers (1900 system) and date cells read from a workbook: the
+    same rule as :func:`analysis.validation.parse_dates`, which does the work.
 
     Returns
     -------
@@ -235,44 +229,9 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> bad.tolist()
     [False, False, False, False, True]
     """
-    values = pd.Series(values)
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        stamps = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
-        return stamps.dt.normalize().astype("datetime64[us]"), pd.Series(False, index=values.index)
-    cells = _clean_cells(values)
-    kind = np.array([0 if v is None else 1 if v.__class__ is str else 2 for v in cells], dtype=np.int8)
-    positions = np.flatnonzero(kind == 2)  # dates from a workbook, Excel serial numbers, anything else
-    for i in positions:
-        v = cells[i]
-        if isinstance(v, bool):
-            continue
-        if isinstance(v, (int, float, np.number)):
-            out.iloc[i] = _EXCEL_EPOCH + pd.Timedelta(days=int(np.floor(float(v))))
-        elif hasattr(v, "year"):
-            stamp = pd.Timestamp(v)
-            out.iloc[i] = (stamp.tz_localize(None) if stamp.tzinfo else stamp).normalize()
-    strings = np.flatnonzero(kind == 1)
-    if len(strings):
-        text = pd.Series(cells[strings], index=values.index[strings], dtype=object)
-        iso = text.str.match(_ISO_DATE).to_numpy(dtype=bool)
-        out.iloc[strings[iso]] = pd.to_datetime(text[iso].str[:10], format="%Y-%m-%d", errors="coerce").to_numpy()
-        rest = ~iso
-        dmy = np.zeros(len(text), dtype=bool)
-        if rest.any():
-            dmy[rest] = text[rest].str.match(_DMY_DATE).to_numpy(dtype=bool)
-            if dmy.any():
-                out.iloc[strings[dmy]] = pd.to_datetime(text[dmy].str.split(r"[ T]", n=1, regex=True).str[0],
-                                                        format="%d/%m/%Y", errors="coerce").to_numpy()
-            rest &= ~dmy
-        if rest.any():
-            serial = np.zeros(len(text), dtype=bool)
-            serial[rest] = text[rest].str.match(_SERIAL).to_numpy(dtype=bool)
-            if serial.any():
-                out.iloc[strings[serial]] = (_EXCEL_EPOCH + pd.to_timedelta(
-                    np.floor(text[serial].astype(float)), unit="D")).to_numpy()
-    bad = pd.Series((kind != 0) & out.isna().to_numpy(), index=values.index)
-    return out, bad
+    dates, reasons = validation.parse_dates(pd.Series(_clean_cells(pd.Series(values)), index=pd.Series(values).index,
+                                                      dtype=object))
+    return dates, reasons.notna()
 
 
 def _clean_cells(values) -> np.ndarray:
@@ -287,28 +246,6 @@ def _clean_cells(values) -> np.ndarray:
         for v in arr
     ]
     return out
-
-
-def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse amounts as publishers write them: ``10000``, ``10,000.50``, ``£2,500``.
-
-    Returns ``(amounts, bad)``: floats (NaN where blank or unreadable) and a mask of the
-    non-blank values that are not amounts.
-
-    Examples
-    --------
-    >>> a, bad = parse_amounts(pd.Series(["£2,500", "10000.5", 300, "", "lots"]))
-    >>> a.tolist()[:3], bad.tolist()
-    ([2500.0, 10000.5, 300.0], [False, False, False, False, True])
-    """
-    values = pd.Series(values)
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        amounts = values.astype(float)
-        return amounts, pd.Series(False, index=values.index)
-    text = values.astype("string").str.replace(r"[£,\s]|^GBP", "", regex=True)
-    amounts = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
-    bad = amounts.isna() & text.notna() & (text != "")
-    return amounts, bad
 
 
 def _fail_on(frame: pd.DataFrame, path: Path, title: str, mask: pd.Series, what: str) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "StudyValidationError",
     "Source",
     "parse_dates",
+    "parse_amounts",
     "coerce_table",
     "check_table",
     "check_across_tables",
@@ -206,6 +207,28 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out.dt.normalize(), reasons
 
 
+def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse amounts as publishers write them: ``10000``, ``10,000.50``, ``£2,500``.
+
+    Returns ``(amounts, bad)``: floats (NaN where blank or unreadable) and a mask of the
+    non-blank values that are not amounts.
+
+    Examples
+    --------
+    >>> a, bad = parse_amounts(pd.Series(["£2,500", "10000.5", 300, "", "lots"]))
+    >>> a.tolist()[:3], bad.tolist()
+    ([2500.0, 10000.5, 300.0], [False, False, False, False, True])
+    """
+    values = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        amounts = values.astype(float)
+        return amounts, pd.Series(False, index=values.index)
+    text = values.astype("string").str.replace(r"[£,\s]|^GBP", "", regex=True)
+    amounts = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
+    bad = amounts.isna() & text.notna() & (text != "")
+    return amounts, bad
+
+
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
@@ -216,22 +239,19 @@ def _coerce_column(col: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     present = raw.notna()
     if col.kind == "date":
         return parse_dates(raw)
-    if col.kind in ("int", "float"):
+    if col.kind == "float":  # amounts as publishers write them: 1,250.00 or £1,250
+        amounts, bad = parse_amounts(raw.astype(object))
+        reasons[bad] = "not a number"
+        return amounts, reasons
+    if col.kind == "int":
         text = raw[present].map(lambda v: str(v).strip())
-        if col.kind == "float":  # amounts as publishers write them: 1,250.00 or £1,250
-            text = text.str.replace(r"^£\s*", "", regex=True).str.replace(",", "", regex=False)
         nums = pd.to_numeric(text, errors="coerce")
         reasons.loc[nums[nums.isna()].index] = "not a number"
-        if col.kind == "int":
-            frac = nums.notna() & (nums != np.floor(nums.fillna(0)))
-            reasons.loc[nums[frac].index] = "not a whole number"
-            nums[frac] = np.nan
-            typed = pd.Series(pd.NA, index=raw.index, dtype="Int64")
-            good = nums.dropna()
-            typed.loc[good.index] = good.astype("int64")
-            return typed, reasons
-        typed = pd.Series(np.nan, index=raw.index, dtype="float64")
-        typed.loc[nums.index] = nums
+        frac = nums.notna() & (nums != np.floor(nums.fillna(0)))
+        reasons.loc[nums[frac].index] = "not a whole number"
+        typed = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+        good = nums[~frac].dropna()
+        typed.loc[good.index] = good.astype("int64")
         return typed, reasons
     if col.kind == "bool":
         text = raw[present].map(lambda v: str(v).strip().lower())
