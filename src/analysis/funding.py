@@ -24,6 +24,7 @@ from analysis.grants_360giving import (  # re-exported
     read_360giving,
 )
 from analysis.schema import AWARD_PROCESSES
+from analysis.study import phase_of_dates  # re-exported: the loader's rule for a date's phase
 
 __all__ = [
     "ThreeSixtyGivingError",
@@ -72,31 +73,6 @@ def postcode_district(postcodes: pd.Series) -> pd.Series:
     full = compact.str.extract(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")[0]
     outward = compact.str.extract(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)$")[0]
     return full.fillna(outward).astype("string")
-
-
-def phase_of_dates(dates: pd.Series, phases: pd.DataFrame) -> pd.Series:
-    """The phase each date falls in (start and end dates inclusive), <NA> outside every phase.
-
-    Examples
-    --------
-    >>> phases = pd.DataFrame({"phase_id": ["before", "emergency"],
-    ...     "start_date": pd.to_datetime(["2019-04-01", "2020-03-23"]),
-    ...     "end_date": pd.to_datetime(["2020-03-22", "2020-07-31"])})
-    >>> phase_of_dates(pd.Series(pd.to_datetime(["2020-03-22", "2020-03-23", "2021-01-01"])), phases).tolist()
-    ['before', 'emergency', <NA>]
-    """
-    dates = pd.to_datetime(pd.Series(dates))
-    result = pd.Series(pd.NA, index=dates.index, dtype="string")
-    ordered = phases.sort_values("start_date")
-    starts = ordered["start_date"].to_numpy(dtype="datetime64[us]")
-    ends = ordered["end_date"].to_numpy(dtype="datetime64[us]")
-    values = dates.to_numpy(dtype="datetime64[us]")
-    position = np.searchsorted(starts, values, side="right") - 1
-    ok = (position >= 0) & ~np.isnat(values)
-    ok[ok] &= values[ok] <= ends[position[ok]]
-    ids = ordered["phase_id"].astype("string").to_numpy()
-    result[ok] = ids[position[ok]]
-    return result
 
 
 # --------------------------------------------------------------------------- measures

@@ -22,7 +22,7 @@ from analysis.validation import (
     coerce_table,
 )
 
-__all__ = ["Study", "StudyValidationError", "load_study", "study_from_tables", "DEFAULT_SETTINGS"]
+__all__ = ["Study", "StudyValidationError", "load_study", "study_from_tables", "phase_of_dates", "DEFAULT_SETTINGS"]
 
 DEFAULT_SETTINGS = {
     "name": None,
@@ -368,6 +368,31 @@ def _derive(tables: dict) -> dict:
     return tables
 
 
+def phase_of_dates(dates: pd.Series, phases: pd.DataFrame) -> pd.Series:
+    """The phase each date falls in (start and end dates inclusive), <NA> outside every phase.
+
+    Examples
+    --------
+    >>> phases = pd.DataFrame({"phase_id": ["before", "emergency"],
+    ...     "start_date": pd.to_datetime(["2019-04-01", "2020-03-23"]),
+    ...     "end_date": pd.to_datetime(["2020-03-22", "2020-07-31"])})
+    >>> phase_of_dates(pd.Series(pd.to_datetime(["2020-03-22", "2020-03-23", "2021-01-01"])), phases).tolist()
+    ['before', 'emergency', <NA>]
+    """
+    dates = pd.to_datetime(pd.Series(dates))
+    result = pd.Series(pd.NA, index=dates.index, dtype="string")
+    ordered = phases.sort_values("start_date")
+    starts = ordered["start_date"].to_numpy(dtype="datetime64[us]")
+    ends = ordered["end_date"].to_numpy(dtype="datetime64[us]")
+    values = dates.to_numpy(dtype="datetime64[us]")
+    position = np.searchsorted(starts, values, side="right") - 1
+    ok = (position >= 0) & ~np.isnat(values)
+    ok[ok] &= values[ok] <= ends[position[ok]]
+    ids = ordered["phase_id"].astype("string").to_numpy()
+    result[ok] = ids[position[ok]]
+    return result
+
+
 def _attribute_grants(grants, orgs, places, phases) -> pd.DataFrame:
     """Place through the recipient's org_id, else the beneficiary code; phase through the award date."""
     g = grants.copy()
@@ -378,11 +403,7 @@ def _attribute_grants(grants, orgs, places, phases) -> pd.DataFrame:
     explicit = g["place_id"] if "place_id" in g.columns else pd.Series(pd.NA, index=g.index)
     explicit = explicit.where(explicit.isin(set(places["place_id"])))
     g["place_id"] = explicit.fillna(by_org).fillna(by_code).astype("string")
-    phase = pd.Series(pd.NA, index=g.index, dtype="string")
-    for rec in phases.itertuples(index=False):
-        inside = (g["Award Date"] >= rec.start_date) & (g["Award Date"] <= rec.end_date)
-        phase[inside.fillna(False)] = rec.phase_id
-    g["phase_id"] = phase
+    g["phase_id"] = phase_of_dates(g["Award Date"], phases)
     g["days_to_award"] = (g["Award Date"] - g["Application Date"]).dt.days.astype("float64")
     return g
 
