@@ -13,6 +13,15 @@ import yaml
 from analysis.paths import DATA_DIR, SHARED_DATA_DIR
 
 EXAMPLE_DIR = DATA_DIR / "example"
+FIXTURE_NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
+
+
+def copy_fixture_notebooks(folder: Path, *names: str) -> Path:
+    """Copy the named fixture notebooks (tests/fixtures/notebooks) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(FIXTURE_NOTEBOOKS / f"{name}.ipynb", folder / f"{name}.ipynb")
+    return folder
 
 
 def tiny_tables() -> dict[str, pd.DataFrame]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -11,8 +10,8 @@ import pytest
 
 from analysis import kernels
 from analysis.kernels import WarmKernel, execute_notebook, notebook_imports
+from tests.conftest import copy_fixture_notebooks
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 LEAVES_STATE = "isolation_1_leaves_state"
 CHECKS_CLEAN = "isolation_2_checks_clean"
 
@@ -22,13 +21,6 @@ def parameters(**changes) -> dict:
               "figures_dir": ""}
     values.update(changes)
     return values
-
-
-def copy_notebooks(folder: Path, *names: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        shutil.copy(FIXTURES / f"{name}.ipynb", folder / f"{name}.ipynb")
-    return folder
 
 
 def printed(path: Path, key: str) -> list[str]:
@@ -104,7 +96,7 @@ def test_code_sent_to_the_kernel_binds_no_name():
 
 @pytest.mark.slow
 def test_next_notebook_on_the_same_kernel_sees_none_of_the_last_ones_state(kernel, tmp_path):
-    nbs = copy_notebooks(tmp_path / "nbs", LEAVES_STATE, CHECKS_CLEAN)
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", LEAVES_STATE, CHECKS_CLEAN)
     first, second = tmp_path / "first.ipynb", tmp_path / "second.ipynb"
     assert execute_notebook(kernel, str(nbs / f"{LEAVES_STATE}.ipynb"), first, parameters(), 60) == ("ok", "")
     status = execute_notebook(kernel, str(nbs / f"{CHECKS_CLEAN}.ipynb"), second, parameters(), 60)
@@ -119,7 +111,7 @@ def test_next_notebook_on_the_same_kernel_sees_none_of_the_last_ones_state(kerne
 
 @pytest.mark.slow
 def test_execution_counts_start_at_1_on_a_warm_kernel(kernel, tmp_path):
-    nbs = copy_notebooks(tmp_path / "nbs", LEAVES_STATE)
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", LEAVES_STATE)
     for name in ("one", "two"):
         assert execute_notebook(kernel, str(nbs / f"{LEAVES_STATE}.ipynb"), tmp_path / f"{name}.ipynb",
                                 parameters(), 60) == ("ok", "")
@@ -131,7 +123,7 @@ def test_execution_counts_start_at_1_on_a_warm_kernel(kernel, tmp_path):
 
 @pytest.mark.slow
 def test_after_a_timeout_the_next_notebook_runs_on_a_fresh_kernel(kernel, tmp_path):
-    nbs = copy_notebooks(tmp_path / "nbs", LEAVES_STATE, "sleeps")
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", LEAVES_STATE, "sleeps")
     assert execute_notebook(kernel, str(nbs / f"{LEAVES_STATE}.ipynb"), tmp_path / "a.ipynb", parameters(),
                             60) == ("ok", "")
     old_pid = int(printed(tmp_path / "a.ipynb", "kernel")[0])
@@ -149,7 +141,7 @@ def test_after_a_timeout_the_next_notebook_runs_on_a_fresh_kernel(kernel, tmp_pa
 @pytest.mark.slow
 @pytest.mark.parametrize("name, status", [("raises", "error"), ("dies", "kernel died")])
 def test_any_failure_discards_the_kernel(kernel, tmp_path, name, status):
-    nbs = copy_notebooks(tmp_path / "nbs", LEAVES_STATE, name)
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", LEAVES_STATE, name)
     execute_notebook(kernel, str(nbs / f"{LEAVES_STATE}.ipynb"), tmp_path / "a.ipynb", parameters(), 60)
     old_pid = int(printed(tmp_path / "a.ipynb", "kernel")[0])
     assert execute_notebook(kernel, str(nbs / f"{name}.ipynb"), tmp_path / "f.ipynb", parameters(), 60)[0] == status
@@ -158,7 +150,7 @@ def test_any_failure_discards_the_kernel(kernel, tmp_path, name, status):
 
 @pytest.mark.slow
 def test_a_kernel_that_fails_to_start_is_tried_once_more(kernel, tmp_path, monkeypatch):
-    nbs = copy_notebooks(tmp_path / "nbs", LEAVES_STATE)
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", LEAVES_STATE)
     calls = []
     real = kernels._call
 
@@ -176,7 +168,7 @@ def test_a_kernel_that_fails_to_start_is_tried_once_more(kernel, tmp_path, monke
 
 @pytest.mark.slow
 def test_a_kernel_that_never_starts_is_reported(kernel, tmp_path, monkeypatch):
-    nbs = copy_notebooks(tmp_path / "nbs", LEAVES_STATE)
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", LEAVES_STATE)
     monkeypatch.setattr(kernels, "_call", lambda function, *args: "raise RuntimeError('broken kernel')")
     status, error = execute_notebook(kernel, str(nbs / f"{LEAVES_STATE}.ipynb"), tmp_path / "a.ipynb",
                                      parameters(), 60)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -17,8 +16,8 @@ from analysis.cli import main
 from analysis.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
 from analysis.paths import DATA_DIR, NOTEBOOKS_DIR
 from analysis.render import external_references
+from tests.conftest import FIXTURE_NOTEBOOKS, copy_fixture_notebooks
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 XSS = "<script>alert(1)</script>"
 TIMEOUT = 30  # seconds per cell: the sleeping fixture sleeps far longer; the others need a few
 
@@ -35,13 +34,6 @@ def write_study(folder: Path) -> Path:
         f"GB-1,{XSS},north,vcse\n"
         "GB-2,Northfield Community Larder,north,local_authority\n"
         "GB-3,Southbank Advice Centre,south,vcse\n")
-    return folder
-
-
-def notebooks(folder: Path, *names: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        shutil.copy(FIXTURES / f"{name}.ipynb", folder / f"{name}.ipynb")
     return folder
 
 
@@ -127,7 +119,7 @@ def test_unreadable_manifest_is_empty(tmp_path):
 )
 def test_bad_request_is_one_line_and_exit_2(tmp_path, capsys, extra, message):
     study = write_study(tmp_path / "tiny")
-    nbs = notebooks(tmp_path / "nbs", "ok")
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", "ok")
     args = ["run", "--study", str(study), "--notebooks", str(nbs), "--out", str(tmp_path / "out")]
     status = main(args + extra)
     err = capsys.readouterr().err
@@ -141,7 +133,7 @@ def test_notebook_without_a_parameter_the_runner_sets_is_refused(tmp_path, capsy
     study = write_study(tmp_path / "tiny")
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    nb = nbformat.read(str(FIXTURES / "ok.ipynb"), as_version=4)
+    nb = nbformat.read(str(FIXTURE_NOTEBOOKS / "ok.ipynb"), as_version=4)
     nb.cells[1].source = 'study = "data/example"\nplace = "coventry"\nphase = "interim"\n'
     nbformat.write(nb, str(nbs / "no_audience.ipynb"))
     status = main(["run", "--study", str(study), "--notebooks", str(nbs), "--out", str(tmp_path / "out")])
@@ -153,7 +145,7 @@ def test_notebook_without_a_parameter_the_runner_sets_is_refused(tmp_path, capsy
 
 def test_plan_per_place_and_cross_place(tmp_path):
     study = write_study(tmp_path / "tiny")
-    nbs = notebooks(tmp_path / "nbs", "ok", "overview")
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", "ok", "overview")
     cache: dict = {}
     info = runner.study_info(study, cache, "c")
     paths = sorted(nbs.glob("*.ipynb"))
@@ -182,7 +174,7 @@ def failing_run(tmp_path_factory):
     """One run of ok, overview, raises, sleeps and dies for one phase and both places."""
     tmp = tmp_path_factory.mktemp("failing")
     study = write_study(tmp / "tiny")
-    nbs = notebooks(tmp / "nbs", "ok", "overview", "raises", "sleeps", "dies")
+    nbs = copy_fixture_notebooks(tmp / "nbs", "ok", "overview", "raises", "sleeps", "dies")
     mp = pytest.MonkeyPatch()
     mp.setattr(runner, "code_hash", lambda: "code-under-test")
     try:
@@ -241,7 +233,7 @@ def test_manifest_records_every_run(failing_run):
 @pytest.mark.slow
 def test_stakeholder_page_shows_no_code_and_embeds_figures(failing_run):
     page = (failing_run["out"] / "stakeholder" / "before" / "north" / "ok.html").read_text()
-    source = nbformat.read(str(FIXTURES / "ok.ipynb"), as_version=4)
+    source = nbformat.read(str(FIXTURE_NOTEBOOKS / "ok.ipynb"), as_version=4)
     for cell in source.cells:
         if cell.cell_type == "code":
             for line in cell.source.splitlines():
@@ -299,7 +291,7 @@ def test_every_index_link_resolves(failing_run):
 @pytest.mark.slow
 def test_rerun_with_nothing_changed_skips_everything(tmp_path):
     study = write_study(tmp_path / "tiny")
-    nbs = notebooks(tmp_path / "nbs", "overview")
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", "overview")
     status, _ = run(study=str(study), notebooks=str(nbs), out=str(tmp_path / "out"))
     assert status == 0
     page = tmp_path / "out" / "tiny" / "stakeholder" / "after" / "all-places" / "overview.html"
@@ -321,7 +313,7 @@ def test_rerun_with_nothing_changed_skips_everything(tmp_path):
 @pytest.mark.slow
 def test_a_failed_rerun_leaves_the_previous_good_page(tmp_path):
     study = write_study(tmp_path / "tiny")
-    nbs = notebooks(tmp_path / "nbs", "overview")
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", "overview")
     out = tmp_path / "out"
     assert run(study=str(study), notebooks=str(nbs), out=str(out), phases=["before"])[0] == 0
     page = out / "tiny" / "stakeholder" / "before" / "all-places" / "overview.html"
@@ -340,7 +332,7 @@ def test_a_failed_rerun_leaves_the_previous_good_page(tmp_path):
 @pytest.mark.slow
 def test_organisation_called_script_renders_as_text_internal(tmp_path):
     study = write_study(tmp_path / "tiny")
-    nbs = notebooks(tmp_path / "nbs", "ok")
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", "ok")
     status, _ = run(study=str(study), notebooks=str(nbs), out=str(tmp_path / "out"), audience="internal",
                     phases=["before"], places=["north"])
     assert status == 0
@@ -354,7 +346,7 @@ def test_organisation_called_script_renders_as_text_internal(tmp_path):
 @pytest.mark.slow
 def test_stakeholder_leak_fails_the_page_without_printing_the_name(tmp_path):
     study = write_study(tmp_path / "tiny")
-    nbs = notebooks(tmp_path / "nbs", "leaks")
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", "leaks")
     status, printed = run(study=str(study), notebooks=str(nbs), out=str(tmp_path / "out"), phases=["before"],
                           places=["south"], quiet=False)
     assert status == 1
@@ -388,7 +380,7 @@ def test_example_study_renders_for_a_stakeholder(tmp_path):
 def test_notebooks_share_a_warm_kernel_but_not_its_state(tmp_path):
     """One worker runs four notebooks on one kernel; the second notebook finds none of the first's state."""
     study = write_study(tmp_path / "tiny")
-    nbs = notebooks(tmp_path / "nbs", "isolation_1_leaves_state", "isolation_2_checks_clean")
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", "isolation_1_leaves_state", "isolation_2_checks_clean")
     status, printed = run(study=str(study), notebooks=str(nbs), out=str(tmp_path / "out"), phases=["before"],
                           jobs=1, audience="internal", quiet=False)
     assert status == 0, printed
