@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.funding import funding_measures, phase_of_dates, read_360giving
-from analysis.funding_import import attribute_places
+from analysis.funding.attribution import attribute_places
 
 HEADER = [
     "Identifier", "Title", "Description", "Currency", "Amount Awarded", "Award Date", "Application Date",

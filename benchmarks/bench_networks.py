@@ -21,7 +21,7 @@ import time
 import networkx as nx
 import numpy as np
 
-from analysis.network_change import density_change_bootstrap, qap_correlation
+from analysis.networks.change import density_change_bootstrap, qap_correlation
 from analysis.networks import (
     BETWEENNESS_EXACT_MAX_NODES,
     brokerage_roles,

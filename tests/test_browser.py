@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 from urllib.parse import urldefrag
@@ -40,9 +39,8 @@ def rendered(tmp_path_factory):
     nbs.mkdir()
     for name in ("ok", "overview"):
         shutil.copy(FIXTURES / f"{name}.ipynb", nbs / f"{name}.ipynb")
-    status = runner.run(study=str(study), notebooks=str(nbs), out=str(tmp / "out"), phases=["before"], jobs=2,
-                        quiet=True, stream=io.StringIO())
-    assert status == 0
+    report = runner.run(study=str(study), notebooks=str(nbs), out=str(tmp / "out"), phases=["before"], jobs=2)
+    assert report.exit_status == 0, report.summary()
     return tmp / "out" / "tiny" / "index.html"
 
 

@@ -98,7 +98,7 @@ def test_internal_is_the_study_unchanged(study):
 
 @pytest.mark.parametrize("bad", ["public", "Stakeholder", "", None])
 def test_unknown_audience_names_the_allowed_values(study, bad):
-    with pytest.raises(ValueError, match="'internal', 'stakeholder'"):
+    with pytest.raises(ValueError, match="'stakeholder', 'internal'"):
         for_audience(study, bad)
 
 

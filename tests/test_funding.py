@@ -126,7 +126,7 @@ def test_speed_sentence_against_previous_phase():
 
 
 def test_figures_carry_alt_text_and_survive_empty_input(small_grants):
-    from analysis import funding_figures as ff
+    from analysis.funding import figures as ff
 
     grants, orgs = small_grants
     grants = grants.assign(**{"Award Date": pd.to_datetime(["2020-01-10", "2020-02-10", "2020-04-01", "2020-04-02",

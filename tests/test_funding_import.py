@@ -1,4 +1,4 @@
-"""Tests for `coordination import-grants` (analysis.funding_import): attribution and the import file."""
+"""Tests for `coordination import-grants` (analysis.funding.attribution): attribution and the import file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import yaml
 
 from analysis import load_study
 from analysis.cli import main
-from analysis.funding_import import (
+from analysis.funding.attribution import (
     BY_CODE,
     BY_ORGANISATION,
     BY_POSTCODE,
@@ -119,8 +119,10 @@ def test_import_rejects_non_360giving_file(study_dir, tmp_path, capsys):
 
 
 def test_import_into_missing_study(tmp_path, capsys):
-    assert main(["import-grants", str(tmp_path / "x.csv"), "--study", str(tmp_path / "nowhere")]) == 1
-    assert "does not load" in capsys.readouterr().err
+    """A study path that does not exist is a usage error (exit 2) that names the path."""
+    assert main(["import-grants", str(tmp_path / "x.csv"), "--study", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("coordination import-grants: ") and "nowhere" in err
 
 
 def test_write_import_never_overwrites(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for analysis.grants_360giving: reading 360Giving data in its three forms, and bad input."""
+"""Tests for analysis.funding.threesixtygiving: reading 360Giving data in its three forms, and bad input."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from analysis.funding import funding_measures
-from analysis.grants_360giving import (
+from analysis.funding.threesixtygiving import (
     CurrencyWarning,
     ThreeSixtyGivingError,
     ThreeSixtyGivingWarning,

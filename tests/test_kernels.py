@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis import kernels
-from analysis.kernels import WarmKernel, execute_notebook, notebook_imports
+from analysis.runner import kernels as kernels
+from analysis.runner.kernels import WarmKernel, execute_notebook, notebook_imports
 from tests.conftest import copy_fixture_notebooks
 
 LEAVES_STATE = "isolation_1_leaves_state"
@@ -87,7 +87,7 @@ def test_warm_modules_are_the_suites_heavy_libraries():
 
 def test_code_sent_to_the_kernel_binds_no_name():
     code = kernels._call("reset_for_notebook", "/some/folder")
-    assert code == "__import__('analysis.kernels', fromlist=['_']).reset_for_notebook('/some/folder')"
+    assert code == "__import__('analysis.runner.kernels', fromlist=['_']).reset_for_notebook('/some/folder')"
 
 
 # ---------------------------------------------------------------------------------------------

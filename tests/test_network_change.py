@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 
 from analysis import load_study, study_from_tables
-from analysis.network_change import (
+from analysis.networks.change import (
     change_sections,
     change_table,
     compare_phases,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis import study_from_tables
-from analysis.network_figures import (
+from analysis.networks.figures import (
     group_trust_table,
     network_layout,
     network_map,

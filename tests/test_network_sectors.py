@@ -1,4 +1,4 @@
-"""How sectors mix (analysis.network_sectors): E-I index, brokerage roles, council-VCSE, cross-sector share."""
+"""How sectors mix (analysis.networks.sectors): E-I index, brokerage roles, council-VCSE, cross-sector share."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import networkx as nx
 import pytest
 
-from analysis.network_sectors import (
+from analysis.networks.sectors import (
     BROKERAGE_ROLES,
     brokerage_roles,
     council_vcse_asymmetry,

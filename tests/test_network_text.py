@@ -1,4 +1,4 @@
-"""What pages say about a network (analysis.network_text): sentences, measures and brokers tables."""
+"""What pages say about a network (analysis.networks.text): sentences, measures and brokers tables."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from analysis import study_from_tables
-from analysis.network_sectors import brokerage_roles, ei_permutation_test
-from analysis.network_text import (
+from analysis.networks.sectors import brokerage_roles, ei_permutation_test
+from analysis.networks.text import (
     brokers_table,
     describe_ei_test,
     describe_method,

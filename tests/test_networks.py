@@ -12,7 +12,10 @@ import pandas as pd
 import pytest
 
 from analysis import load_study, study_from_tables
-from analysis import network_change, network_sectors, network_text, networks
+from analysis import networks
+from analysis.networks import change as network_change
+from analysis.networks import sectors as network_sectors
+from analysis.networks import text as network_text
 from analysis.networks import (
     brokerage_roles,
     brokers,

@@ -1,12 +1,12 @@
-"""The mapping file of a .qdpx import: every problem reported, the starter mapping (analysis.qdpx_mapping)."""
+"""The mapping file of a .qdpx import: every problem reported, the starter mapping (analysis.qdpx.mapping)."""
 
 from __future__ import annotations
 
 import pytest
 
-from analysis.qdpx_import import write_new_csv
-from analysis.qdpx_mapping import MappingError, read_mapping, starter_mapping
-from analysis.qdpx_reader import read_qdpx
+from analysis.qdpx.importer import write_new_csv
+from analysis.qdpx.mapping import MappingError, read_mapping, starter_mapping
+from analysis.qdpx.reader import read_qdpx
 from tests.qdpx_fixtures import EXPORTERS, QdpxBuilder, interview_builder, write_mapping
 
 

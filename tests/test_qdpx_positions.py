@@ -1,10 +1,10 @@
-"""Counting character positions as each REFI-QDA exporter counts them (analysis.qdpx_positions)."""
+"""Counting character positions as each REFI-QDA exporter counts them (analysis.qdpx.positions)."""
 
 from __future__ import annotations
 
 import pytest
 
-from analysis.qdpx_positions import PositionError, extract_text
+from analysis.qdpx.positions import PositionError, extract_text
 from tests.qdpx_fixtures import position
 
 

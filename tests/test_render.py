@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from analysis.render import external_references, href, index_page, notebook_title, render_notebook
+from analysis.runner.render import external_references, href, index_page, notebook_title, render_notebook
 
 XSS = "<script>alert(1)</script>"
 # a 1x1 transparent PNG
@@ -121,8 +121,8 @@ def test_href_encodes_each_segment():
 
 
 def test_phase_index_lists_a_places_report_first(tmp_path):
-    from analysis.manifest import Manifest
-    from analysis.render import write_indexes
+    from analysis.runner.manifest import Manifest
+    from analysis.runner.render import write_indexes
     from analysis.runner import StudyInfo
 
     info = StudyInfo(path="s", slug="s", name="S", illustrative=True, fingerprint="f" * 12, place_ids=["north"],

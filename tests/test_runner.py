@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -11,11 +10,11 @@ from urllib.parse import unquote
 import nbformat
 import pytest
 
-from analysis import runner
+from analysis.runner import runner
 from analysis.cli import main
-from analysis.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
+from analysis.runner.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
 from analysis.paths import DATA_DIR, NOTEBOOKS_DIR
-from analysis.render import external_references
+from analysis.runner.render import external_references
 from tests.conftest import FIXTURE_NOTEBOOKS, copy_fixture_notebooks
 
 XSS = "<script>alert(1)</script>"
@@ -39,12 +38,11 @@ def write_study(folder: Path) -> Path:
 
 def run(**kwargs):
     """`runner.run` with its printed output captured: (exit status, text printed)."""
-    out = io.StringIO()
-    kwargs.setdefault("quiet", True)
+    quiet = kwargs.pop("quiet", True)
     kwargs.setdefault("timeout", TIMEOUT)
     kwargs.setdefault("jobs", 2)
-    status = runner.run(stream=out, **kwargs)
-    return status, out.getvalue()
+    report = runner.run(**kwargs)
+    return report.exit_status, report.summary(quiet=quiet)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Tests of analysis.shift_figures: each figure builds, carries title and alt text, and colours right."""
+"""Tests of analysis.shifts.figures: each figure builds, carries title and alt text, and colours right."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis import study_from_tables
-from analysis import shift_figures as sf
+from analysis.shifts import figures as sf
 from analysis.style import figure_html
 
 

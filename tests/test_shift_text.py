@@ -1,4 +1,4 @@
-"""Tests of analysis.shift_text: change sentences agree with the numbers; values and changes in their units.
+"""Tests of analysis.shifts.text: change sentences agree with the numbers; values and changes in their units.
 
 The scorecard, headline indicators and indicator sentences of the hand-worked study are
 tested in test_shifts.py, beside the indicator table they read.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.shift_text import change_sentence, format_change, format_value
+from analysis.shifts.text import change_sentence, format_change, format_value
 
 
 def test_the_issue_example_sentence():

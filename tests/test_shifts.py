@@ -14,7 +14,7 @@ from analysis.disclosure import for_audience
 from analysis.paths import DATA_DIR
 from analysis.shifts import (
     CORE_INDICATORS,
-    DIRECTIONS,
+    INDICATOR_DIRECTIONS,
     headline_indicators,
     indicator_changes,
     indicator_sentences,
@@ -150,7 +150,7 @@ def test_indicator_values_by_hand(table, indicator, phase, expected, n):
 
 
 def test_every_indicator_has_label_unit_and_documented_direction(table):
-    assert set(table["direction"]) <= set(DIRECTIONS)
+    assert set(table["direction"]) <= set(INDICATOR_DIRECTIONS)
     assert table["label"].str.len().gt(0).all()
     assert value(table, "median_days_to_award")["direction"] == "down is good"
     assert value(table, "evidence_threat")["direction"] == "down is good"

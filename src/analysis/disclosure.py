@@ -63,7 +63,7 @@ __all__ = [
     "SafeHTML",
 ]
 
-AUDIENCES = ("internal", "stakeholder")
+AUDIENCES = ("stakeholder", "internal")
 #: What a stakeholder page calls a grant's recipient or funder that is not in the study.
 OUTSIDE_STUDY = "Organisation outside the study"
 _KEY_BYTES = 32
@@ -136,7 +136,7 @@ def for_audience(study, audience: str, *, key: bytes | str | None = None):
     >>> for_audience(s, "public")
     Traceback (most recent call last):
     ...
-    ValueError: audience must be one of 'internal', 'stakeholder', not 'public'
+    ValueError: audience must be one of 'stakeholder', 'internal', not 'public'
     """
     _check_audience(audience)
     if audience == "internal":

@@ -11,6 +11,8 @@ from analysis.schema import KINDS, STATUSES
 __all__ = [
     "KIND_LABELS",
     "STATUS_LABELS",
+    "theme_labels",
+    "theme_order",
     "evidence_counts",
     "evidence_matrix",
     "threats_and_mitigations",
@@ -22,13 +24,15 @@ KIND_LABELS = {"shift": "Shifts", "enabler": "Enablers", "threat": "Threats", "m
 STATUS_LABELS = {"emerging": "Emerging", "established": "Established", "at_risk": "At risk", "reverted": "Reverted"}
 
 
-def _theme_labels(study) -> pd.Series:
+def theme_labels(study) -> pd.Series:
+    """Each theme's label, indexed by ``theme_id`` (empty when the study has no themes table)."""
     if len(study.themes):
         return study.themes.set_index("theme_id")["label"].astype(str)
     return pd.Series(dtype=str)
 
 
-def _theme_order(study) -> list[str]:
+def theme_order(study) -> list[str]:
+    """Theme ids in codebook order, then any theme the evidence uses that the codebook lacks, sorted."""
     order = [str(t) for t in study.themes["theme_id"]] if len(study.themes) else []
     extra = sorted(set(study.evidence["theme_id"].dropna().astype(str)) - set(order))
     return order + extra
@@ -104,12 +108,12 @@ def evidence_matrix(study, by: str = "kind", *, place=None, phase=None, value=No
     phases = _as_list(phase, study.phase_ids)
     levels = list(KINDS) if by == "kind" else list(STATUSES) + (
         ["not coded"] if (counts["status"] == "not coded").any() else [])
-    themes = _theme_order(study)
+    themes = theme_order(study)
     table = counts.pivot_table(index="theme_id", columns=["place_id", "phase_id", by], values="n",
                                aggfunc="sum", fill_value=0)
     columns = pd.MultiIndex.from_product([places, phases, levels], names=["place_id", "phase_id", by])
     table = table.reindex(index=themes, columns=columns, fill_value=0).fillna(0).astype(int)
-    table.index = table.index.map(lambda t: _theme_labels(study).get(t, t)).rename("theme")
+    table.index = table.index.map(lambda t: theme_labels(study).get(t, t)).rename("theme")
     if value is not None:
         table = table.xs(value, axis=1, level=by)
     return table
@@ -156,9 +160,9 @@ def threats_and_mitigations(study, place: str, phase: str | None = None) -> pd.D
     ev = ev[(ev["place_id"].astype(str) == place) & ev["kind"].astype(str).isin(["threat", "mitigation"])]
     if phase is not None:
         ev = ev[ev["phase_id"].astype(str) == phase]
-    labels = _theme_labels(study)
+    labels = theme_labels(study)
     rows = []
-    for theme_id in _theme_order(study):
+    for theme_id in theme_order(study):
         sub = ev[ev["theme_id"].astype(str) == theme_id]
         if sub.empty:
             continue
@@ -244,7 +248,7 @@ def evidence_list_html(study, place: str, phase: str, kind: str, *, max_items: i
             & (ev["kind"].astype(str) == kind)]
     if ev.empty:
         return f"<p><em>No {html.escape(KIND_LABELS.get(kind, kind).lower())} were coded in this phase.</em></p>"
-    labels = _theme_labels(study)
+    labels = theme_labels(study)
     items = []
     for _, r in ev.head(max_items).iterrows():
         theme = html.escape(str(labels.get(str(r["theme_id"]), r["theme_id"])))

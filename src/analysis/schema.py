@@ -22,7 +22,7 @@ __all__ = [
     "ROLES",
     "DIMENSIONS",
     "KINDS",
-    "DIRECTIONS",
+    "EVIDENCE_DIRECTIONS",
     "STATUSES",
     "AWARD_PROCESSES",
     "TRUST_COLUMNS",
@@ -39,7 +39,7 @@ FREQUENCIES = ("never", "yearly", "quarterly", "monthly", "weekly", "daily")
 ROLES = ("chair", "member", "observer")
 DIMENSIONS = ("ways_of_working", "attitudes", "funding", "governance")
 KINDS = ("shift", "enabler", "threat", "mitigation")
-DIRECTIONS = ("positive", "negative", "mixed")
+EVIDENCE_DIRECTIONS = ("positive", "negative", "mixed")
 STATUSES = ("emerging", "established", "at_risk", "reverted")
 AWARD_PROCESSES = ("open_call", "invited", "fast_track", "tender", "co_produced")
 
@@ -203,7 +203,7 @@ TABLES: dict[str, Table] = {
                 _c("source", "text", True),
                 _c("kind", "enum", True, values=KINDS),
                 _c("theme_id", "slug", True),
-                _c("direction", "enum", values=DIRECTIONS),
+                _c("direction", "enum", values=EVIDENCE_DIRECTIONS),
                 _c("status", "enum", values=STATUSES),
                 _c("summary", "text", True),
                 _c("quote", "text"),

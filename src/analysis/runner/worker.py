@@ -8,19 +8,15 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from analysis.kernels import WarmKernel, execute_notebook
-from analysis.render import CROSS_PLACE_DIR
-
-if TYPE_CHECKING:
-    from analysis.runner import Job
+from analysis.runner.kernels import WarmKernel, execute_notebook
+from analysis.runner.jobs import CROSS_PLACE_DIR, Job
 
 __all__ = ["worker_init", "execute_job", "mark_failure"]
 
 _STUDIES: dict = {}
 _STOP = None
-#: The worker's warm kernel, kept between the notebooks it runs (see analysis.kernels).
+#: The worker's warm kernel, kept between the notebooks it runs (see analysis.runner.kernels).
 _KERNEL = None
 
 
@@ -122,7 +118,7 @@ def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, ti
 
         import nbformat
 
-        from analysis.render import notebook_title, render_notebook
+        from analysis.runner.render import notebook_title, render_notebook
 
         nb = nbformat.read(str(executed), as_version=4)
         label = notebook_title(nb) or job.stem.replace("_", " ").capitalize()

@@ -1,24 +1,20 @@
-"""`coordination import-grants FILE --study PATH`: attribute 360Giving grants to a study's places."""
+"""Which place and phase a grant belongs to: by organisation, geographic code or postcode district; import files."""
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
-import warnings
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.files import write_new_file
-from analysis.funding import phase_of_dates, postcode_district
-from analysis.grants_360giving import GRANT_COLUMNS, POSTCODE_COLUMN, ThreeSixtyGivingError, read_360giving
-from analysis.study import StudyValidationError, load_study
+from analysis.funding.threesixtygiving import GRANT_COLUMNS, POSTCODE_COLUMN
+from analysis.study import phase_of_dates
 
 __all__ = [
-    "add_arguments",
-    "command",
+    "postcode_district",
+    "phase_of_dates",
     "attribute_places",
     "attribution_summary",
     "import_file_name",
@@ -36,6 +32,24 @@ BY_POSTCODE = "recipient postcode district"
 NO_MATCH_DISTRICT = "postcode district not listed for any place"
 NO_MATCH_BAD_POSTCODE = "postcode is not a UK postcode"
 NO_MATCH_NOTHING = "no postcode, and neither recipient nor beneficiary code is in the study"
+
+
+def postcode_district(postcodes: pd.Series) -> pd.Series:
+    """The outward code (postcode district) of UK postcodes: ``CV21 3XX`` -> ``CV21``.
+
+    Accepts full postcodes with or without the space, any case, and bare outward codes;
+    anything else gives <NA>.
+
+    Examples
+    --------
+    >>> postcode_district(pd.Series(["CV21 3XX", "cv13hw", "SM1", "02211", None])).tolist()
+    ['CV21', 'CV1', 'SM1', <NA>, <NA>]
+    """
+    text = pd.Series(postcodes, dtype="string").str.upper().str.replace(r"\s+", " ", regex=True).str.strip()
+    compact = text.str.replace(" ", "", regex=False)
+    full = compact.str.extract(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")[0]
+    outward = compact.str.extract(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)$")[0]
+    return full.fillna(outward).astype("string")
 
 
 def _numbered(grants: pd.DataFrame, field: str) -> list[str]:
@@ -66,7 +80,7 @@ def attribute_places(grants: pd.DataFrame, places: pd.DataFrame, organisations: 
     Parameters
     ----------
     grants : pandas.DataFrame
-        As :func:`analysis.grants_360giving.read_360giving` returns.
+        As :func:`analysis.funding.threesixtygiving.read_360giving` returns.
     places, organisations : pandas.DataFrame
         The study's tables.
     postcode_districts : dict, optional
@@ -166,75 +180,3 @@ def write_import(grants: pd.DataFrame, imports: Path, source: Path) -> Path:
     when = datetime.now()
     data = out.to_csv(index=False).encode("utf-8")
     return write_new_file(imports, lambda n: import_file_name(source, when, n), data)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="360Giving grants: a JSON package, CSV or XLSX (e.g. from GrantNav)")
-    parser.add_argument("--study", required=True, help="the study folder (or a name under data/) to import into")
-    parser.add_argument("--all", action="store_true",
-                        help="also import grants attributed to no place (by default only the study's places' grants)")
-    parser.add_argument("--dry-run", action="store_true", help="report the attribution but write nothing")
-
-
-def _print_warnings(caught) -> None:
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
-
-
-def command(args) -> int:
-    source = Path(args.file)
-    prog = "coordination import-grants"
-    try:
-        study = load_study(args.study)
-    except (FileNotFoundError, StudyValidationError) as exc:
-        print(f"{prog}: the study does not load: {exc}", file=sys.stderr)
-        return 1
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            grants = read_360giving(source)
-    except (FileNotFoundError, ThreeSixtyGivingError) as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 1
-    _print_warnings(caught)
-
-    known = set(study.grants["Identifier"].astype(str))
-    already = grants["Identifier"].astype(str).isin(known)
-    attribution = attribute_places(grants[~already], study.places, study.organisations,
-                                   study.settings.get("postcode_districts") or {})
-    fresh = grants[~already].assign(place_id=attribution["place_id"])
-    chosen = fresh if args.all else fresh[fresh["place_id"].notna()]
-    outside_phases = int(phase_of_dates(chosen["Award Date"], study.phases).isna().sum())
-
-    print(f"{len(grants):,} grants read from {source.name}")
-    if already.any():
-        print(f"{int(already.sum()):,} already in the study (same Identifier): skipped")
-    print()
-    summary = attribution_summary(attribution, study.place_ids)
-    placed = summary[summary["place"] != "(unattributed)"].drop(columns="reason")
-    print(placed.to_string(index=False))
-    unplaced = summary[summary["place"] == "(unattributed)"]
-    print(f"\nunattributed: {int(unplaced['grants'].sum()):,} grants")
-    for row in unplaced.itertuples(index=False):
-        print(f"  {row.grants:>8,}  {row.reason}")
-    print()
-    if outside_phases:
-        print(f"{outside_phases:,} of the grants to import were awarded outside every phase of the study "
-              "(they are kept, in no phase)")
-    if chosen.empty:
-        print("Nothing to import: no grant is attributed to a place of the study.")
-        return 0
-    if args.dry_run:
-        print(f"Dry run: {len(chosen):,} grants would be imported; nothing written.")
-        return 0
-    folder = study.path if study.path.is_dir() else study.path.parent
-    target = write_import(chosen, folder / "imports", source)
-    try:  # the study must still load with the new file; if not, take the file back out
-        load_study(folder)
-    except StudyValidationError as exc:
-        target.unlink()
-        print(f"{prog}: the study would not load with these grants, so nothing was imported:\n{exc}",
-              file=sys.stderr)
-        return 1
-    print(f"Imported {len(chosen):,} grants into {target}")
-    return 0

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from analysis.network_sectors import _p_values
-from analysis.network_text import MEASURES, _format, _suppressed, measure_value
-from analysis.networks import _float, network_summary
+from analysis.networks.sectors import permutation_p_values
+from analysis.networks.measures import network_summary
+from analysis.networks.text import MEASURES, format_measure, measure_value, rests_on_too_few
+from analysis.values import as_float
 
 __all__ = [
     "ties_formed",
@@ -117,7 +118,7 @@ def trust_change_on_kept_ties(before, after, attr: str = "trust") -> dict:
     """
     pairs = []
     for u, v in ties_kept(before, after) if before.is_directed() else []:
-        x, y = _float(before.edges[u, v].get(attr)), _float(after.edges[u, v].get(attr))
+        x, y = as_float(before.edges[u, v].get(attr)), as_float(after.edges[u, v].get(attr))
         if not (math.isnan(x) or math.isnan(y)):
             pairs.append((x, y))
     x = np.array([p[0] for p in pairs], dtype=float)
@@ -165,7 +166,7 @@ def _matrix_parts(G, nodes, weight):
     for u, v, d in G.edges(data=True):
         if u == v:
             continue
-        x = 1.0 if weight is None else _float(d.get(weight))
+        x = 1.0 if weight is None else as_float(d.get(weight))
         if math.isnan(x) or x == 0:
             continue
         src.append(index[u])
@@ -236,7 +237,7 @@ def qap_correlation(G1, G2, permutations: int = 1000, seed: int | None = 0, weig
         gathered = X[q[:, s2], q[:, d2]]  # size x ties of G2
         cross = gathered.astype(float) @ w2
         perms[start:start + size] = (cross / cells - mx * my) / sd
-    expected, p_greater, _, p_two = _p_values(observed, perms)
+    expected, p_greater, _, p_two = permutation_p_values(observed, perms)
     return QAPResult(float(observed), p_greater, p_two, expected, permutations, n, seed)
 
 
@@ -359,7 +360,7 @@ def compare_phases(study, place: str, phase_before: str, phase_after: str, seed:
     -------
     PhaseComparison
     """
-    from analysis.networks import trust_network
+    from analysis.networks.build import trust_network
 
     g1 = trust_network(study, place, phase_before)
     g2 = trust_network(study, place, phase_after)
@@ -422,12 +423,12 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
     parts = [
         f"Between {c.label_before} and {c.label_after}, {c.ties_formed} ties were formed, "
         f"{c.ties_kept} kept and {c.ties_lost} lost "
-        f"({_pct_or_na(c.jaccard)} of all ties seen in either phase were present in both).",
+        f"({format_measure(c.jaccard, 'pct')} of all ties seen in either phase were present in both).",
     ]
     dc = c.density_change
     density_sentence = (
         f"Density {_direction(dc['change'], ' percentage points', 1, 100, 0.0005)}"
-        f" (from {_pct_or_na(dc['density_before'])} to {_pct_or_na(dc['density_after'])})"
+        f" (from {format_measure(dc['density_before'], 'pct')} to {format_measure(dc['density_after'], 'pct')})"
     )
     if not math.isnan(dc["ci_low"]):
         if dc["ci_low"] > 0 or dc["ci_high"] < 0:
@@ -438,7 +439,7 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
         density_sentence += "."
     parts.append(density_sentence)
     before, after = s["before"], s["after"]
-    if not (_suppressed(before, "trust_n", k) or _suppressed(after, "trust_n", k)):
+    if not (rests_on_too_few(before, "trust_n", k) or rests_on_too_few(after, "trust_n", k)):
         parts.append(f"Average trust across ties {_direction(s.loc['mean_trust', 'change'], ' points on the 1-4 scale')}.")
     tc = c.trust_change
     if tc["n"] >= max(2, k):
@@ -452,7 +453,7 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
     gap_before, gap_after = s.loc["trust_gap", "before"], s.loc["trust_gap", "after"]
     gap_n = ("trust_n_council_to_vcse", "trust_n_vcse_to_council")
     if not (math.isnan(gap_before) or math.isnan(gap_after)
-            or _suppressed(before, gap_n, k) or _suppressed(after, gap_n, k)):
+            or rests_on_too_few(before, gap_n, k) or rests_on_too_few(after, gap_n, k)):
         diff = abs(gap_after) - abs(gap_before)
         if abs(diff) < 0.05:
             trend = "stayed about the same"
@@ -468,10 +469,6 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
             + ("more than chance would give." if c.qap.p_value < 0.05 else "no more than chance would give.")
         )
     return " ".join(parts)
-
-
-def _pct_or_na(x: float) -> str:
-    return "not available" if x is None or math.isnan(x) else f"{100 * x:.0f}%"
 
 
 def change_table(current: pd.Series, previous: PhaseComparison | None = None,
@@ -498,10 +495,10 @@ def change_table(current: pd.Series, previous: PhaseComparison | None = None,
                 continue
             before = comparison.summary["before"]
             row[comparison.label_before] = measure_value(before, key, k)
-            hidden = _suppressed(before, n_key, k) or _suppressed(current, n_key, k)
+            hidden = rests_on_too_few(before, n_key, k) or rests_on_too_few(current, n_key, k)
             change = current.get(key) - before.get(key)
             row[f"Change since {comparison.label_before}"] = (
-                f"fewer than {k} ratings" if hidden else _format(change, kind, change=True)
+                f"fewer than {k} ratings" if hidden else format_measure(change, kind, change=True)
             )
         row["This phase"] = measure_value(current, key, k)
         rows.append(row)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.qdpx_reader import Project
+from analysis.qdpx.reader import Project
 
 __all__ = ["PositionConvention", "PositionError", "ORIGIN_CONVENTIONS", "extract_text", "choose_convention"]
 

@@ -1,8 +1,4 @@
-"""The shift indicators: what each measures, one tidy table of them per place and phase, and their changes.
-
-What pages say about them (the scorecard, values in their units, sentences, tables) is
-in ``shift_text``; its public names are re-exported here.
-"""
+"""The shift indicators: what each measures, one tidy table of them per place and phase, and their changes."""
 
 from __future__ import annotations
 
@@ -15,7 +11,7 @@ from analysis.disclosure import threshold
 from analysis.schema import AWARD_PROCESSES, KINDS
 
 __all__ = [
-    "DIRECTIONS",
+    "INDICATOR_DIRECTIONS",
     "Indicator",
     "CORE_INDICATORS",
     "SCORECARD_INDICATORS",
@@ -23,16 +19,6 @@ __all__ = [
     "RATING_INDICATORS",
     "indicator_table",
     "indicator_changes",
-    # what pages say about the indicators (analysis.shift_text), re-exported
-    "scorecard",
-    "headline_indicators",
-    "format_value",
-    "format_change",
-    "change_sentence",
-    "indicator_sentences",
-    "place_scorecard_table",
-    "compare_places_table",
-    "sentences_html",
 ]
 
 #: What a rise in an indicator means. "up is good": more is better (trust, density);
@@ -40,7 +26,7 @@ __all__ = [
 #: gap); "neutral": a change is neither better nor worse in itself (which award process was
 #: used, the number of grants). Figures colour change so that blue is always better, and
 #: grey for neutral indicators.
-DIRECTIONS = ("up is good", "down is good", "neutral")
+INDICATOR_DIRECTIONS = ("up is good", "down is good", "neutral")
 
 
 @dataclass(frozen=True)
@@ -62,8 +48,8 @@ class Indicator:
     description: str
 
     def __post_init__(self):
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"direction of {self.indicator} must be one of {DIRECTIONS}")
+        if self.direction not in INDICATOR_DIRECTIONS:
+            raise ValueError(f"direction of {self.indicator} must be one of {INDICATOR_DIRECTIONS}")
 
 
 def _ind(indicator, label, unit, direction, family, phrase, description) -> Indicator:
@@ -299,7 +285,7 @@ _KIND_DIRECTION = {"shift": "up is good", "enabler": "up is good", "threat": "do
 
 
 def _evidence_rows(study) -> pd.DataFrame | None:
-    from analysis.evidence import _theme_labels, _theme_order, evidence_counts
+    from analysis.evidence import theme_labels, theme_order, evidence_counts
 
     if len(study.evidence) == 0:
         return None
@@ -311,10 +297,10 @@ def _evidence_rows(study) -> pd.DataFrame | None:
         ind = CORE_INDICATORS[f"evidence_{kind}"]
         values = [int(by_kind.get((p, ph, kind), 0)) for p, ph in zip(grid["place_id"], grid["phase_id"])]
         out.append(_rows(ind, grid.assign(value=values, n=values)))
-    labels = _theme_labels(study)
+    labels = theme_labels(study)
     by_theme = counts.groupby(["place_id", "phase_id", "kind", "theme_id"])["n"].sum()
     for kind in KINDS:
-        for theme_id in _theme_order(study):
+        for theme_id in theme_order(study):
             label = str(labels.get(theme_id, theme_id))
             ind = Indicator(f"evidence_{kind}:{theme_id}", f"{kind.capitalize()}s recorded: {label}", "count",
                             _KIND_DIRECTION[kind], "evidence_theme",
@@ -328,7 +314,7 @@ def _evidence_rows(study) -> pd.DataFrame | None:
 
 def _funding_rows(study) -> pd.DataFrame | None:
     """Funding indicators from :func:`analysis.funding.funding_measures`."""
-    from analysis.funding import funding_measures
+    from analysis.funding.measures import funding_measures
 
     if len(study.grants) == 0:
         return None
@@ -406,19 +392,3 @@ def indicator_changes(table: pd.DataFrame, study) -> pd.DataFrame:
     out["change_from_first"] = out["value"] - out["first_value"]
     out.loc[out["phase_id"] == first, "change_from_first"] = np.nan
     return out
-
-
-# Re-exports, resolved lazily because analysis.shift_text imports this module: what pages
-# say about the indicators (the scorecard, formatted values, sentences, tables).
-_TEXT_NAMES = {
-    "scorecard", "headline_indicators", "format_value", "format_change", "change_sentence",
-    "indicator_sentences", "place_scorecard_table", "compare_places_table", "sentences_html",
-}
-
-
-def __getattr__(name):
-    if name in _TEXT_NAMES:
-        from analysis import shift_text
-
-        return getattr(shift_text, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

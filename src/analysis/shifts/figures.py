@@ -6,10 +6,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 
-from analysis import shifts, style
+from analysis import style
+from analysis.shifts.indicators import SCORECARD_INDICATORS, indicator_changes, indicator_table
+from analysis.shifts.text import format_value, scorecard
 from analysis.evidence import KIND_LABELS, evidence_matrix
 from analysis.schema import KINDS
 from analysis.survey import SCALE_MAX, SCALE_MIN, suppressed_label, theme_scores
+from analysis.values import wrap_label
 
 __all__ = [
     "scorecard_heatmap",
@@ -27,14 +30,8 @@ def _place_names(study, places) -> list[str]:
     return [study.place_name(p) for p in places]
 
 
-def _wrap(text: str, width: int = 22) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(str(text), width, break_long_words=False)) or str(text)
-
-
 def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
-                      indicators=shifts.SCORECARD_INDICATORS):
+                      indicators=SCORECARD_INDICATORS):
     """Heatmap of the scorecard: indicators (rows) x places (columns) in one phase.
 
     Each cell is annotated with the value and its change from the previous phase in the
@@ -58,8 +55,8 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
         Pass it to :func:`analysis.style.show_figure` with a caption.
     """
     if table is None:
-        table = shifts.indicator_table(study)
-    card = shifts.scorecard(study, phase, table=table, indicators=indicators)
+        table = indicator_table(study)
+    card = scorecard(study, phase, table=table, indicators=indicators)
     places = list(study.place_ids)
     inds = list(dict.fromkeys(card["indicator"]))
     labels = []
@@ -68,7 +65,7 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
         hint = "\n(lower is better)" if meta["direction"] == "down is good" else ""
         labels.append(f"{meta['label']}{hint}")
     # the scale of each row: its largest consecutive-phase change anywhere in the study
-    changes = shifts.indicator_changes(table, study)
+    changes = indicator_changes(table, study)
     scale = changes.groupby("indicator")["change_from_previous"].apply(lambda c: np.nanmax(np.abs(c)) if c.notna().any() else np.nan)
     colour = np.full((len(inds), len(places)), np.nan)
     text = np.full((len(inds), len(places)), "", dtype=object)
@@ -79,7 +76,7 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
                 text[r, c] = "–"
                 continue
             row = row.iloc[0]
-            value_text = shifts.format_value(row["value"], row["unit"], short=True)
+            value_text = format_value(row["value"], row["unit"], short=True)
             if row["suppressed"]:
                 value_text = "suppressed"
             change = row["change_text"]
@@ -108,7 +105,7 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
             strong = not np.isnan(colour[r, c]) and abs(colour[r, c]) > 0.65
             ax.text(c, r, text[r, c], ha="center", va="center", fontsize=9.5, linespacing=1.1,
                     color="white" if strong else "black")
-    ax.set_xticks(range(len(places)), [_wrap(n, 14) for n in _place_names(study, places)], fontsize=10)
+    ax.set_xticks(range(len(places)), [wrap_label(n, 14) for n in _place_names(study, places)], fontsize=10)
     ax.set_yticks(range(len(inds)), labels, fontsize=10)
     ax.xaxis.tick_top()
     ax.tick_params(axis="both", length=0)
@@ -134,7 +131,7 @@ def _diverging_cmap():
 
 
 def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
-                              indicators=shifts.SCORECARD_INDICATORS, phase: str | None = None,
+                              indicators=SCORECARD_INDICATORS, phase: str | None = None,
                               places=None, ncols: int = 3):
     """Small multiples: each indicator over the phases, one line per place.
 
@@ -156,7 +153,7 @@ def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
     matplotlib.figure.Figure
     """
     if table is None:
-        table = shifts.indicator_table(study)
+        table = indicator_table(study)
     all_places = list(study.place_ids)
     places = all_places if places is None else [p for p in all_places if p in set(places)]
     phases = list(study.phase_ids)
@@ -187,9 +184,9 @@ def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
         title = meta["label"]
         _format_value_axis(ax, unit, sub[sub["place_id"].isin(places) & sub["phase_id"].isin(phases)]["value"])
         hint = {"up is good": "higher is better", "down is good": "lower is better"}.get(meta["direction"], "")
-        ax.set_title(_wrap(title, 30) + (f"\n({unit}; {hint})" if hint else f"\n({unit})"),
+        ax.set_title(wrap_label(title, 30) + (f"\n({unit}; {hint})" if hint else f"\n({unit})"),
                      fontsize=10, loc="left")
-        ax.set_xticks(x, [_wrap(study.phase_label(p), 12) for p in phases], fontsize=8)
+        ax.set_xticks(x, [wrap_label(study.phase_label(p), 12) for p in phases], fontsize=8)
         ax.set_xlim(-0.4, len(phases) - 0.6)
         ax.tick_params(axis="y", labelsize=8)
         ax.margins(y=0.15)
@@ -252,13 +249,13 @@ def themes_heatmap(study, *, phase: str | None = None, place: str | None = None,
             phases = phases[: phases.index(phase) + 1]
         matrix = evidence_matrix(study, "kind", place=place, phase=phases)
         columns = [(place, ph) for ph in phases]
-        col_labels = [_wrap(study.phase_label(ph), 12) for ph in phases]
+        col_labels = [wrap_label(study.phase_label(ph), 12) for ph in phases]
         what = f"in {study.place_name(place)}, by phase"
     else:
         places = list(study.place_ids)
         matrix = evidence_matrix(study, "kind", place=places, phase=phase)
         columns = [(p, phase) for p in places]
-        col_labels = [_wrap(study.place_name(p), 14) for p in places]
+        col_labels = [wrap_label(study.place_name(p), 14) for p in places]
         what = f"in {study.phase_label(phase)}, by place"
     themes = list(matrix.index)
     vmax = max(1, int(matrix.to_numpy().max()) if matrix.size else 1)
@@ -292,7 +289,7 @@ def themes_heatmap(study, *, phase: str | None = None, place: str | None = None,
         ax.set_xticks(range(len(columns)), col_labels, fontsize=8,
                       rotation=30 if long else 0, ha="right" if long else "center",
                       rotation_mode="anchor" if long else "default")
-        ax.set_yticks(range(len(themes)), [_wrap(t, 28) for t in themes], fontsize=9)
+        ax.set_yticks(range(len(themes)), [wrap_label(t, 28) for t in themes], fontsize=9)
         ax.tick_params(which="major", length=0)
         ax.grid(which="major", visible=False)
         for spine in ax.spines.values():
@@ -381,7 +378,7 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
             ax.plot([row["mean"]], [y], marker=marker, color=colour, markersize=7, linestyle="none",
                     markerfacecolor=fill or colour, markeredgewidth=1.5, label=label if first else None)
             first = False
-    ax.set_yticks(range(len(themes)), [_wrap(t, 28) for t in themes])
+    ax.set_yticks(range(len(themes)), [wrap_label(t, 28) for t in themes])
     ax.set_ylim(len(themes) - 0.5, -0.5)
     ax.set_xlim(SCALE_MIN, SCALE_MAX)
     ax.set_xticks(range(SCALE_MIN, SCALE_MAX + 1),

@@ -9,12 +9,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from analysis.files import atomic_write_text
-from analysis.manifest import Manifest
+from analysis.runner.jobs import AUDIENCE_LABELS, CROSS_PLACE_DIR
+from analysis.runner.manifest import Manifest
 
 __all__ = [
     "TEMPLATES_DIR",
-    "AUDIENCE_LABELS",
-    "CROSS_PLACE_DIR",
     "stylesheet",
     "notebook_title",
     "render_notebook",
@@ -30,8 +29,6 @@ __all__ = [
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 #: Folder of a phase that holds the pages about all places together.
-CROSS_PLACE_DIR = "all-places"
-AUDIENCE_LABELS = {"stakeholder": "Stakeholder", "internal": "Internal (research team)"}
 #: Order of a place's pages on a phase index, by notebook name: the page stakeholders read
 #: first comes first. Notebooks not listed follow, in name order.
 PAGE_ORDER = ("place_report", "trust_network", "funding_flows")
@@ -230,29 +227,16 @@ def href(*parts: str) -> str:
 
 def index_indicators(info, audience: str, phases: list[str]) -> tuple[dict, str]:
     """{phase: {place: [(label, value)]}} from analysis.shifts.headline_indicators, and a note."""
-    try:
-        from analysis import load_study
-        from analysis.shifts import headline_indicators
-    except ImportError:
-        return {}, ""
-    try:
-        s = load_study(info.path)
-        if audience == "stakeholder":
-            try:
-                from analysis.disclosure import for_audience
-            except ImportError:
-                return {}, "Headline figures are left out until disclosure control is available."
-            s = for_audience(s, audience)
-        table = None
-        try:
-            from analysis.shifts import indicator_table
+    from analysis import load_study
+    from analysis.disclosure import for_audience
+    from analysis.shifts import headline_indicators, indicator_table
 
-            table = indicator_table(s)
-        except ImportError:
-            pass
+    try:
+        s = for_audience(load_study(info.path), audience)
+        table = indicator_table(s)
         out = {}
         for ph in phases:
-            df = headline_indicators(s, ph, table=table) if table is not None else headline_indicators(s, ph)
+            df = headline_indicators(s, ph, table=table)
             out[ph] = {str(pid): [(str(c), str(v)) for c, v in row.items()] for pid, row in df.iterrows()}
         return out, ""
     except Exception as exc:  # noqa: BLE001 - an index without figures beats no index

@@ -1,124 +1,39 @@
-"""`coordination run`: execute every notebook for each place and phase, render, index."""
+"""The batch run: execute every notebook for each place and phase in worker processes, render, index."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
 from analysis.files import atomic_write_text
-from analysis.kernels import WARM_MODULES, notebook_imports
-from analysis.manifest import Manifest, code_hash, file_hash, \
+from analysis.runner.kernels import WARM_MODULES, notebook_imports
+from analysis.runner.manifest import Manifest, code_hash, file_hash, \
     parameters_hash, study_files_hash
 from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, resolve_study_path
-from analysis.render import index_indicators, page_context, write_indexes
-from analysis.worker import execute_job, worker_init
+from analysis.runner.render import index_indicators, page_context, write_indexes
+from analysis.runner.jobs import (
+    AUDIENCES,
+    CROSS_PLACE_DIR,
+    FAILED_DIR,
+    OPTIONAL_PARAMETERS,
+    REQUIRED_PARAMETERS,
+    Job,
+    RunError,
+    StudyInfo,
+)
+from analysis.runner.worker import execute_job, worker_init
 
-__all__ = [
-    "RunError",
-    "Job",
-    "StudyInfo",
-    "add_arguments",
-    "command",
-    "plan_jobs",
-    "run",
-]
+__all__ = ["RunReport", "plan_jobs", "run", "study_info", "notebook_parameters"]
 
-AUDIENCES = ("stakeholder", "internal")
-#: Parameters every notebook must declare: the runner always sets them.
-REQUIRED_PARAMETERS = ("study", "phase", "audience")
-#: Set when the notebook declares them: `place` makes a notebook per place.
-OPTIONAL_PARAMETERS = ("place", "figures_dir")
-CROSS_PLACE_DIR = "all-places"
-FAILED_DIR = "failed"
 _CACHE_NAME = ".runner-cache.json"
 _STAGING_DIR = ".staging"
 
-
-class RunError(Exception):
-    """A problem with what was asked (bad study, phase, place or notebook): exit status 2."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Arguments
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--study", default="data/example",
-                        help="study folder, its study.xlsx, or a name under data/ (default: data/example)")
-    parser.add_argument("--phase", action="append", metavar="P",
-                        help="render only this phase (repeat for several; default: every phase)")
-    parser.add_argument("--place", action="append", metavar="X",
-                        help="render only this place (repeat for several; default: every place)")
-    parser.add_argument("--audience", choices=AUDIENCES, default="stakeholder",
-                        help="who the pages are for: stakeholder (pseudonyms, small numbers suppressed, "
-                             "leak-checked; the default) or internal (names shown)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="notebooks run in parallel (default: the number of CPUs, %(default)s here)")
-    parser.add_argument("--timeout", type=float, default=600, metavar="S",
-                        help="seconds a single cell may run before it is stopped (default: %(default)s)")
-    parser.add_argument("--force", action="store_true", help="render everything, even what is up to date")
-    parser.add_argument("--out", default=str(OUTPUTS_DIR), metavar="DIR", help="outputs folder (default: outputs/)")
-    parser.add_argument("--notebooks", default=str(NOTEBOOKS_DIR), metavar="DIR",
-                        help="folder of the notebooks to run (default: notebooks/)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar; print only failures and the index path")
-
-
-def command(args: argparse.Namespace) -> int:
-    """Run the `coordination run` command; returns the exit status (0 ok, 1 a notebook failed, 2 usage)."""
-    if args.jobs < 1:
-        print("coordination run: --jobs must be at least 1", file=sys.stderr)
-        return 2
-    try:
-        return run(
-            study=args.study, phases=args.phase, places=args.place, audience=args.audience, jobs=args.jobs,
-            timeout=args.timeout, force=args.force, out=args.out, notebooks=args.notebooks, quiet=args.quiet,
-        )
-    except RunError as exc:
-        print(f"coordination run: {exc}", file=sys.stderr)
-        return 2
-
-
 # ---------------------------------------------------------------------------------------------
 # What to run
-
-
-@dataclasses.dataclass(frozen=True)
-class StudyInfo:
-    """What the runner needs to know of a study, cached so a rerun need not load it again."""
-
-    path: str
-    slug: str
-    name: str
-    illustrative: bool
-    fingerprint: str
-    place_ids: list
-    place_names: dict
-    phase_ids: list
-    phase_labels: dict
-
-
-@dataclasses.dataclass(frozen=True)
-class Job:
-    """One notebook to execute for one place (or all places) and one phase."""
-
-    notebook: str            # path of the source notebook
-    stem: str                # its name without .ipynb
-    place: str | None        # None: a cross-place notebook
-    phase: str
-    audience: str
-    parameters: dict         # what the notebook receives (figures_dir: the final folder)
-    out_dir: str             # outputs/<study>/<audience>/<phase>/<place or all-places>
-    hashes: dict
-
-    @property
-    def key(self) -> str:
-        return f"{self.place or CROSS_PLACE_DIR}/{self.stem}"
 
 
 def _load_cache(path: Path) -> dict:
@@ -247,21 +162,73 @@ def _clean_stale_staging(root: Path) -> None:
             pass
 
 
+@dataclasses.dataclass
+class RunReport:
+    """What a run did: one result per notebook executed, how many were up to date, where to look."""
+
+    results: list
+    skipped: int
+    interrupted: bool
+    index_path: Path
+    failed_dir: Path
+
+    @property
+    def failures(self) -> list:
+        return [r for r in self.results if r["status"] != "ok"]
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every notebook rendered or was up to date, 1 when any failed, 130 when interrupted."""
+        if self.interrupted:
+            return 130
+        return 1 if self.failures else 0
+
+    def summary(self, quiet: bool = False) -> str:
+        """The summary a person reads: a table of the notebooks run (failures only when quiet), counts, the index."""
+        failures, lines = self.failures, []
+        if self.results and (not quiet or failures):
+            lines.append(_format_table(self.results if not quiet else failures))
+        ok = len(self.results) - len(failures)
+        if not quiet or failures:
+            lines.append(f"{ok} rendered, {len(failures)} failed, {self.skipped} up to date"
+                         + (" (interrupted)" if self.interrupted else ""))
+        if any(r.get("failed_notebook") for r in failures):
+            lines.append(f"Executed notebooks with their errors are kept in {self.failed_dir}")
+        lines.append(f"Open {self.index_path}")
+        return "\n".join(lines)
+
+
+class _NoProgress:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def write(self, message: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def run(study="data/example", phases=None, places=None, audience="stakeholder", jobs=None, timeout=600.0,
-        force=False, out=OUTPUTS_DIR, notebooks=NOTEBOOKS_DIR, quiet=False, stream=None) -> int:
+        force=False, out=OUTPUTS_DIR, notebooks=NOTEBOOKS_DIR, progress=None) -> RunReport:
     """Execute and render every notebook for each place and phase of a study.
 
     The steps: find the study and notebooks; check every phase, place and parameter; skip
     what is up to date (manifest hashes); execute the rest in parallel worker processes;
-    record each outcome in its phase's manifest; write the index pages; print the summary.
+    record each outcome in its phase's manifest; write the index pages.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called with the number of notebooks to execute; returns an object with ``update(n)``,
+        ``write(message)`` and ``close()`` (a ``tqdm`` bar fits). Nothing is shown by default.
 
     Returns
     -------
-    int
-        0 when every notebook rendered (or was up to date), 1 when any failed, 130 when
-        interrupted. Problems with what was asked raise :class:`RunError`.
+    RunReport
+        Its ``exit_status`` is 0 when every notebook rendered (or was up to date), 1 when any
+        failed, 130 when interrupted. Problems with what was asked raise :class:`RunError`.
     """
-    stream = stream or sys.stdout
     from analysis import __version__ as version
 
     if audience not in AUDIENCES:
@@ -299,7 +266,7 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
     phases_touched = sorted({j.phase for j in planned}, key=info.phase_ids.index)
     if todo:
         results, interrupted, indicators = _run_jobs(todo, info, manifests, jobs or os.cpu_count() or 1, timeout,
-                                                     version, study_out, quiet, index_phases=phases_touched)
+                                                     version, study_out, progress, index_phases=phases_touched)
     index_path = audience_dir / "index.html"
     need_index = bool(results) or not index_path.exists() or any(
         not (audience_dir / ph / "index.html").exists() for ph in phases_touched) or not (study_out / "index.html").exists()
@@ -308,20 +275,7 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
                       [ph for ph in phases_touched if not (audience_dir / ph / "index.html").exists()], version,
                       indicators=indicators if results else None)
 
-    failures = [r for r in results if r["status"] != "ok"]
-    if results and (not quiet or failures):
-        rows = results if not quiet else failures
-        print(_format_table(rows), file=stream)
-    ok = sum(r["status"] == "ok" for r in results)
-    if not quiet or failures:
-        print(f"{ok} rendered, {len(failures)} failed, {skipped} up to date"
-              + (" (interrupted)" if interrupted else ""), file=stream)
-    if failures and any(r.get("failed_notebook") for r in failures):
-        print(f"Executed notebooks with their errors are kept in {study_out / FAILED_DIR / audience}", file=stream)
-    print(f"Open {index_path}", file=stream)
-    if interrupted:
-        return 130
-    return 1 if failures else 0
+    return RunReport(results, skipped, interrupted, index_path, study_out / FAILED_DIR / audience)
 
 
 def _up_to_date(manifest: Manifest, job: Job) -> bool:
@@ -332,7 +286,7 @@ def _up_to_date(manifest: Manifest, job: Job) -> bool:
         (Path(job.out_dir) / f"{job.stem}.html").exists()
 
 
-def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet, index_phases=()):
+def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress=None, index_phases=()):
     """Execute ``todo`` in worker processes; record each outcome in its manifest as it lands.
 
     Returns the results, whether the run was interrupted, and the headline figures of the
@@ -341,9 +295,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet, i
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    from tqdm import tqdm
-
-    from analysis.render import rendered_at_now
+    from analysis.runner.render import rendered_at_now
 
     staging_root = study_out / _STAGING_DIR
     _clean_stale_staging(staging_root)
@@ -352,7 +304,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet, i
     failed_root = study_out / FAILED_DIR / todo[0].audience
     rendered = rendered_at_now()
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["analysis.worker", "papermill", "nbconvert", "nbformat"])
+    ctx.set_forkserver_preload(["analysis.runner.worker", "papermill", "nbconvert", "nbformat"])
     results, interrupted = [], False
     by_future: dict = {}
     pending: set = set()
@@ -370,7 +322,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet, i
         results.append(dict(res, notebook=job.stem, place=job.place or CROSS_PLACE_DIR, phase=job.phase))
         bar.update(1)
 
-    bar = tqdm(total=len(todo), unit="notebook", desc="Rendering", disable=quiet, file=sys.stderr, leave=False)
+    bar = progress(len(todo)) if progress else _NoProgress()
     stop = ctx.Event()
     warm = list(dict.fromkeys(list(WARM_MODULES) + notebook_imports(sorted({j.notebook for j in todo}))))
     workers = min(jobs, len(todo))
@@ -401,7 +353,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, quiet, i
     except KeyboardInterrupt:
         interrupted = True
         stop.set()
-        print("\nInterrupted: stopping the workers and their kernels...", file=sys.stderr)
+        bar.write("Interrupted: stopping the workers and their kernels...")
         _stop_pool(pool, pending, by_future, land)
     finally:
         bar.close()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.qdpx_reader import Code, Project, Variable, _norm_guid  # Code, Variable: used by the doctests
-from analysis.schema import DIRECTIONS, KINDS, STATUSES
+from analysis.qdpx.reader import Code, Project, Variable, _norm_guid  # Code, Variable: used by the doctests
+from analysis.schema import EVIDENCE_DIRECTIONS, KINDS, STATUSES
 
 __all__ = ["MappingError", "Mapping", "MAPPING_COLUMNS", "MAPPING_RULES", "starter_mapping", "read_mapping"]
 
@@ -143,7 +143,7 @@ def read_mapping(path, project: Project) -> Mapping:
             kind, theme = row.get("kind", ""), row.get("theme_id", "")
             if not kind and not theme:
                 continue  # a starter row not filled in yet
-            for col, allowed, required in (("kind", KINDS, True), ("direction", DIRECTIONS, False), ("status", STATUSES, False)):
+            for col, allowed, required in (("kind", KINDS, True), ("direction", EVIDENCE_DIRECTIONS, False), ("status", STATUSES, False)):
                 v = row.get(col, "")
                 if (v or required) and v not in allowed:
                     problems.append(f"row {n}, {col}: {v!r} is not one of {', '.join(allowed)}")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.schema import PUBLIC_GROUPS, VCSE_GROUP
+from analysis.values import as_float
 
 __all__ = [
     "ei_index",
@@ -19,11 +20,8 @@ __all__ = [
     "BROKERAGE_ROLES",
     "council_vcse_asymmetry",
     "cross_sector_share",
+    "permutation_p_values",
 ]
-
-
-def _float(x) -> float:
-    return float("nan") if x is None or pd.isna(x) else float(x)
 
 
 def _labels(G, attr: str) -> tuple[list, np.ndarray]:
@@ -88,7 +86,17 @@ class PermutationTest:
         return asdict(self)
 
 
-def _p_values(observed: float, perms: np.ndarray) -> tuple[float, float, float, float]:
+def permutation_p_values(observed: float, perms: np.ndarray) -> tuple[float, float, float, float]:
+    """Expected value and one- and two-sided p-values of ``observed`` against permuted values.
+
+    Returns ``(expected, p_greater, p_less, p_two_sided)``, each p-value counted as
+    ``(hits + 1) / (permutations + 1)`` (Phipson and Smyth 2010); NaN permutations are dropped.
+
+    Examples
+    --------
+    >>> permutation_p_values(3.0, np.array([1.0, 2.0, 3.0]))
+    (2.0, 0.5, 1.0, 0.75)
+    """
     perms = perms[~np.isnan(perms)]
     count = perms.size
     if count == 0 or math.isnan(observed):
@@ -143,7 +151,7 @@ def ei_permutation_test(G, attr: str = "sector_group", permutations: int = 1000,
         shuffled = rng.permuted(np.broadcast_to(codes, (size, n)), axis=1)  # each row a permutation
         internal = (shuffled[:, src] == shuffled[:, dst]).sum(axis=1)
         stats[start:start + size] = (m - 2.0 * internal) / m
-    expected, p_greater, p_less, p_two = _p_values(observed, stats)
+    expected, p_greater, p_less, p_two = permutation_p_values(observed, stats)
     return PermutationTest(observed, expected, p_greater, p_less, p_two, permutations, seed)
 
 
@@ -251,7 +259,7 @@ def council_vcse_asymmetry(G, attr: str = "sector_group", source: str = "council
         forward, backward = [], []
         for u, v, d in G.edges(data=True):
             gu, gv = G.nodes[u].get(attr), G.nodes[v].get(attr)
-            x = _float(d.get(r))
+            x = as_float(d.get(r))
             if math.isnan(x):
                 continue
             if gu == source and gv == target:

@@ -1,33 +1,16 @@
-"""Trust networks of a place and phase, and the measures the suite reports on them.
-
-How sectors mix (E-I, brokerage roles, council-VCSE asymmetry) is measured in
-``network_sectors``, what pages say about a network in ``network_text``, change between
-phases in ``network_change``; their public names are re-exported here.
-"""
+"""Whole-network measures of a trust network: density, reciprocity, centralisation, tie trust, brokers."""
 
 from __future__ import annotations
-
-import importlib
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from analysis.network_sectors import (  # used by network_summary; the rest re-exported
-    BROKERAGE_ROLES,
-    PermutationTest,
-    brokerage_roles,
-    council_vcse_asymmetry,
-    cross_sector_share,
-    ei_index,
-    ei_permutation_test,
-)
-from analysis.schema import TRUST_COLUMNS, VALUE_COLUMNS
+from analysis.networks.sectors import council_vcse_asymmetry, cross_sector_share, ei_index
+from analysis.values import as_float
 
 __all__ = [
     "MAX_RATING",
-    "trust_network",
-    "respondents",
     "density",
     "reciprocity",
     "freeman_centralization",
@@ -37,156 +20,15 @@ __all__ = [
     "trust_received",
     "brokers",
     "communities",
-    "ei_index",
-    "ei_permutation_test",
-    "PermutationTest",
-    "brokerage_roles",
-    "BROKERAGE_ROLES",
-    "council_vcse_asymmetry",
-    "cross_sector_share",
     "network_summary",
-    # what pages say about a network (analysis.network_text), re-exported
-    "describe_network",
-    "describe_ei_test",
-    "MEASURES",
-    "measure_value",
-    "measures_table",
-    "brokers_table",
-    "describe_method",
-    # change between phases (analysis.network_change), re-exported
-    "ties_formed",
-    "ties_kept",
-    "ties_lost",
-    "jaccard",
-    "trust_change_on_kept_ties",
-    "qap_correlation",
-    "QAPResult",
-    "density_change_bootstrap",
-    "PhaseComparison",
-    "compare_phases",
-    "describe_change",
-    "change_table",
-    "change_sections",
 ]
 
 #: Ratings run from 1 to 4 (PARTNER tool); "% of maximum" is relative to this.
 MAX_RATING = 4
 
-_RATINGS = TRUST_COLUMNS + VALUE_COLUMNS
 #: Above this many nodes, betweenness is estimated from a seeded sample of sources.
 BETWEENNESS_EXACT_MAX_NODES = 1000
 BETWEENNESS_SAMPLE = 500
-
-
-# --------------------------------------------------------------------------------------
-# Building the network from a study
-# --------------------------------------------------------------------------------------
-
-
-def _float(x) -> float:
-    return float("nan") if x is None or pd.isna(x) else float(x)
-
-
-def _text(x):
-    return None if x is None or pd.isna(x) else str(x)
-
-
-def respondents(study, place: str, phase: str) -> set[str]:
-    """Organisations of ``place`` that answered the network survey in ``phase``.
-
-    An organisation answered when it has at least one relationships row in that phase
-    (any level, including 0). A non-respondent's out-ties are missing, not absent: its
-    out-degree of 0 says nothing about whom it works with.
-
-    Parameters
-    ----------
-    study : Study
-    place, phase : str
-        ``place_id`` and ``phase_id``.
-
-    Returns
-    -------
-    set of str
-        ``org_id`` values.
-    """
-    orgs = study.organisations
-    in_place = set(orgs.loc[orgs["place_id"] == place, "org_id"].astype(str))
-    rel = study.relationships
-    answered = rel.loc[rel["phase_id"] == phase, "org_id"].astype(str)
-    return set(answered) & in_place
-
-
-def trust_network(study, place: str, phase: str) -> nx.DiGraph:
-    """The directed trust network of one place in one phase.
-
-    Every organisation of the place is a node (isolates included), with attributes
-    ``name``, ``sector``, ``sector_group``, ``size`` and ``responded`` (whether it answered
-    the survey in this phase). A tie ``u -> v`` is a relationships row of the phase in
-    which ``u`` rated ``v`` at ``level >= study.tie_min_level`` (default 2, cooperation).
-    Edges carry ``level``, ``trust``, ``value`` (means of the three trust and three value
-    ratings, NaN when none given), ``frequency`` and the six ratings (NaN when blank).
-    Rows naming an organisation outside the place are left out.
-
-    Parameters
-    ----------
-    study : Study
-    place : str
-        A ``place_id`` of the study.
-    phase : str
-        A ``phase_id`` of the study.
-
-    Returns
-    -------
-    networkx.DiGraph
-        With graph attributes ``place``, ``phase``, ``place_name``, ``phase_label`` and
-        ``tie_min_level``.
-
-    Raises
-    ------
-    KeyError
-        When the place or phase is not in the study.
-
-    References
-    ----------
-    Varda, D. M., Chandra, A., Stern, S. A. and Lurie, N. (2008). Core dimensions of
-    connectivity in public health collaboratives. J. Public Health Management and
-    Practice 14(5): E1-E7 (the PARTNER tool's trust and value scores).
-    """
-    if place not in set(study.places["place_id"].astype(str)):
-        raise KeyError(f"unknown place {place!r}; the study has {sorted(study.places['place_id'].astype(str))}")
-    if phase not in set(study.phases["phase_id"].astype(str)):
-        raise KeyError(f"unknown phase {phase!r}; the study has {list(study.phases['phase_id'].astype(str))}")
-    min_level = int(study.tie_min_level)
-    G = nx.DiGraph(place=place, phase=phase, tie_min_level=min_level,
-                   place_name=study.place_name(place), phase_label=study.phase_label(phase))
-    answered = respondents(study, place, phase)
-    orgs = study.organisations.loc[study.organisations["place_id"] == place]
-    for row in orgs.itertuples(index=False):
-        org = str(row.org_id)
-        G.add_node(
-            org,
-            name=_text(row.name) or org,
-            sector=_text(row.sector),
-            sector_group=_text(row.sector_group),
-            size=_text(row.size),
-            responded=org in answered,
-        )
-    rel = study.relationships
-    rel = rel.loc[(rel["phase_id"] == phase) & (rel["level"].fillna(0).astype(int) >= min_level)]
-    for row in rel.to_dict("records"):
-        u, v = str(row["org_id"]), str(row["partner_id"])
-        if u not in G or v not in G or u == v:
-            continue
-        attrs = {c: _float(row.get(c)) for c in _RATINGS}
-        G.add_edge(
-            u, v,
-            level=int(row["level"]),
-            trust=_float(row.get("trust")),
-            value=_float(row.get("value")),
-            frequency=_text(row.get("frequency")),
-            **attrs,
-        )
-    return G
 
 
 # --------------------------------------------------------------------------------------
@@ -299,7 +141,7 @@ def freeman_centralization(G, kind: str = "degree", directed: bool = False) -> f
 
 
 def _edge_values(G, attr: str) -> np.ndarray:
-    vals = np.array([_float(d.get(attr)) for _, _, d in G.edges(data=True)], dtype=float)
+    vals = np.array([as_float(d.get(attr)) for _, _, d in G.edges(data=True)], dtype=float)
     return vals[~np.isnan(vals)]
 
 
@@ -377,7 +219,7 @@ def trust_received(G, attrs=("trust", "value"), min_n: int = 0) -> pd.DataFrame:
         row = {"org_id": node, "name": data.get("name", str(node)),
                "sector_group": data.get("sector_group"), "in_ties": G.in_degree(node)}
         for a in attrs:
-            vals = np.array([_float(d.get(a)) for _, _, d in G.in_edges(node, data=True)], dtype=float)
+            vals = np.array([as_float(d.get(a)) for _, _, d in G.in_edges(node, data=True)], dtype=float)
             vals = vals[~np.isnan(vals)]
             row[a] = float(vals.mean()) if vals.size and vals.size >= min_n else float("nan")
             row[f"{a}_n"] = int(vals.size)
@@ -505,26 +347,3 @@ def network_summary(G, attr: str = "sector_group") -> pd.Series:
         dtype=float,
         name=G.graph.get("phase"),
     )
-
-
-# Re-exports, resolved lazily so that each module can be imported first: what pages say
-# about a network (analysis.network_text) and change between two phases
-# (analysis.network_change) both import this module.
-_LAZY = {
-    "network_text": {
-        "describe_network", "describe_ei_test", "MEASURES", "measure_value", "measures_table",
-        "brokers_table", "describe_method",
-    },
-    "network_change": {
-        "QAPResult", "PhaseComparison", "compare_phases", "density_change_bootstrap", "describe_change",
-        "jaccard", "qap_correlation", "ties_formed", "ties_kept", "ties_lost", "trust_change_on_kept_ties",
-        "change_table", "change_sections",
-    },
-}
-
-
-def __getattr__(name):
-    for module_name, names in _LAZY.items():
-        if name in names:
-            return getattr(importlib.import_module(f"analysis.{module_name}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,8 +7,8 @@ import math
 import networkx as nx  # the doctests build graphs
 import pandas as pd
 
-from analysis.network_sectors import BROKERAGE_ROLES, PermutationTest, brokerage_roles  # brokerage_roles: doctests
-from analysis.networks import brokers, network_summary  # the doctests summarise graphs
+from analysis.networks.sectors import BROKERAGE_ROLES, PermutationTest, brokerage_roles  # brokerage_roles: doctests
+from analysis.networks.measures import brokers, network_summary  # the doctests summarise graphs
 
 __all__ = [
     "describe_network",
@@ -18,11 +18,9 @@ __all__ = [
     "measures_table",
     "brokers_table",
     "describe_method",
+    "format_measure",
+    "rests_on_too_few",
 ]
-
-
-def _pct(x: float) -> str:
-    return "not available" if x is None or math.isnan(x) else f"{100 * x:.0f}%"
 
 
 def _score(x: float) -> str:
@@ -47,18 +45,18 @@ def describe_network(summary: pd.Series, place_name: str = "this place", phase_l
         f"{'tie' if m == 1 else 'ties'} between them"
         + (f" ({int(summary['respondents'])} of the {n} answered the survey)."
            if int(summary["respondents"]) < n else "."),
-        f"That is {_pct(summary['density'])} of all the ties there could be (the network's density).",
+        f"That is {format_measure(summary['density'], 'pct')} of all the ties there could be (the network's density).",
     ]
     if not math.isnan(summary["reciprocity"]):
-        parts.append(f"{_pct(summary['reciprocity'])} of ties were returned: both organisations named each other.")
-    if not math.isnan(summary["mean_trust"]) and not _suppressed(summary, "trust_n", k):
+        parts.append(f"{format_measure(summary['reciprocity'], 'pct')} of ties were returned: both organisations named each other.")
+    if not math.isnan(summary["mean_trust"]) and not rests_on_too_few(summary, "trust_n", k):
         parts.append(
             f"On average partners rated each other's trustworthiness {_score(summary['mean_trust'])} "
             f"({summary['mean_trust_pct']:.0f}% of the maximum) and their value {_score(summary['mean_value'])}."
         )
     if not math.isnan(summary["cross_sector_share"]):
-        parts.append(f"{_pct(summary['cross_sector_share'])} of ties linked a public body with a VCSE organisation.")
-    if not math.isnan(summary["trust_gap"]) and not _suppressed(
+        parts.append(f"{format_measure(summary['cross_sector_share'], 'pct')} of ties linked a public body with a VCSE organisation.")
+    if not math.isnan(summary["trust_gap"]) and not rests_on_too_few(
             summary, ("trust_n_council_to_vcse", "trust_n_vcse_to_council"), k):
         gap = summary["trust_gap"]
         if abs(gap) < 0.05:
@@ -111,7 +109,14 @@ MEASURES = (
 )
 
 
-def _format(value: float, kind: str, change: bool = False) -> str:
+def format_measure(value: float, kind: str, change: bool = False) -> str:
+    """A measure's value as pages show it: ``kind`` is "pct", "count", "score" or "index".
+
+    Examples
+    --------
+    >>> format_measure(0.125, "pct"), format_measure(0.01, "pct", change=True), format_measure(3, "count")
+    ('12%', '+1 point', '3')
+    """
     if value is None or pd.isna(value):
         return "not available"
     sign = "+" if change and value > 0 else ""
@@ -126,7 +131,8 @@ def _format(value: float, kind: str, change: bool = False) -> str:
     return text.lstrip("+-") if float(text.replace(" points", "").replace("%", "")) == 0 else text
 
 
-def _suppressed(summary: pd.Series, n_key, k: int) -> bool:
+def rests_on_too_few(summary: pd.Series, n_key, k: int) -> bool:
+    """Whether a mean rests on fewer than ``k`` ratings (its count, or any of its counts, under ``k``)."""
     if n_key is None or k <= 1:
         return False
     keys = (n_key,) if isinstance(n_key, str) else n_key
@@ -150,9 +156,9 @@ def measure_value(summary: pd.Series | None, key: str, k: int = 1) -> str:
         return ""
     for m_key, _, kind, n_key in MEASURES:
         if m_key == key:
-            if _suppressed(summary, n_key, k):
+            if rests_on_too_few(summary, n_key, k):
                 return f"fewer than {k} ratings"
-            return _format(summary.get(key), kind)
+            return format_measure(summary.get(key), kind)
     raise KeyError(f"no measure {key!r}")
 
 

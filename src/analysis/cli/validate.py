@@ -9,7 +9,7 @@ import pandas as pd
 
 from analysis.study import StudyValidationError, load_study
 
-__all__ = ["add_arguments", "command", "problems_table"]
+__all__ = ["add_arguments", "main", "problems_table"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,13 +44,14 @@ def problems_table(problems: pd.DataFrame) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows)
 
 
-def command(args) -> int:
+def main(args) -> int:
+    """Check the study; print its problems (exit 1 on any error) or its summary (exit 0)."""
     path = getattr(args, "study_option", None) or args.study or "data/example"
     try:
         study = load_study(path)
     except FileNotFoundError as exc:
         print(f"coordination validate: {exc}", file=sys.stderr)
-        return 1
+        return 2
     except StudyValidationError as exc:
         p = exc.problems
         errors, warnings = int((p["severity"] == "error").sum()), int((p["severity"] == "warning").sum())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.shifts import (
+from analysis.shifts.indicators import (
     CORE_INDICATORS,
     HEADLINE_INDICATORS,
     SCORECARD_INDICATORS,

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from analysis.networks import trust_network, trust_received
+from analysis.networks.build import trust_network
+from analysis.networks.measures import trust_received
 from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS
 from analysis.style import SEQUENTIAL, new_figure, sector_colour
+from analysis.values import wrap_label
 
 __all__ = [
     "place_layout",
@@ -212,12 +214,6 @@ def _legend(fig_or_ax, groups, hollow: bool, **kwargs):
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=9, markerfacecolor="white",
                               markeredgecolor="#555555", markeredgewidth=1.6, label="Did not answer the survey"))
     return fig_or_ax.legend(handles=handles, **kwargs)
-
-
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
 
 
 def _where(G) -> str:

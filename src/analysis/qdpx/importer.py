@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.files import write_new_file
-from analysis.qdpx_mapping import Mapping, read_mapping
-from analysis.qdpx_positions import PositionConvention, PositionError, _offsets, choose_convention, extract_text
-from analysis.qdpx_reader import Case, Project, read_qdpx
+from analysis.qdpx.mapping import Mapping, read_mapping
+from analysis.qdpx.positions import PositionConvention, PositionError, _offsets, choose_convention, extract_text
+from analysis.qdpx.reader import Case, Project, read_qdpx
 from analysis.schema import TABLES
 from analysis.study import load_study
 

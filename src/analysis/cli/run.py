@@ -1,0 +1,60 @@
+"""`coordination run`: execute and render every notebook for each place and phase of a study."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR
+from analysis.runner import AUDIENCES, RunError, run
+
+__all__ = ["add_arguments", "main"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--study", default="data/example",
+                        help="study folder, its study.xlsx, or a name under data/ (default: data/example)")
+    parser.add_argument("--phase", action="append", metavar="P",
+                        help="render only this phase (repeat for several; default: every phase)")
+    parser.add_argument("--place", action="append", metavar="X",
+                        help="render only this place (repeat for several; default: every place)")
+    parser.add_argument("--audience", choices=AUDIENCES, default="stakeholder",
+                        help="who the pages are for: stakeholder (pseudonyms, small numbers suppressed, "
+                             "leak-checked; the default) or internal (names shown)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="notebooks run in parallel (default: the number of CPUs, %(default)s here)")
+    parser.add_argument("--timeout", type=float, default=600, metavar="S",
+                        help="seconds a single cell may run before it is stopped (default: %(default)s)")
+    parser.add_argument("--force", action="store_true", help="render everything, even what is up to date")
+    parser.add_argument("--out", default=str(OUTPUTS_DIR), metavar="DIR", help="outputs folder (default: outputs/)")
+    parser.add_argument("--notebooks", default=str(NOTEBOOKS_DIR), metavar="DIR",
+                        help="folder of the notebooks to run (default: notebooks/)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar; print only failures and the index path")
+
+
+def _progress_bar(quiet: bool):
+    from tqdm import tqdm
+
+    def start(total: int):
+        return tqdm(total=total, unit="notebook", desc="Rendering", disable=quiet, file=sys.stderr, leave=False)
+
+    return start
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the notebooks; print the summary table and the index to open. Exit 0, 1 (a page failed) or 2."""
+    if args.jobs < 1:
+        print("coordination run: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        report = run(
+            study=args.study, phases=args.phase, places=args.place, audience=args.audience, jobs=args.jobs,
+            timeout=args.timeout, force=args.force, out=args.out, notebooks=args.notebooks,
+            progress=_progress_bar(args.quiet),
+        )
+    except RunError as exc:
+        print(f"coordination run: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary(quiet=args.quiet))
+    return report.exit_status

@@ -1,1 +1,0 @@
-"""Small command-line commands that have no module of their own."""

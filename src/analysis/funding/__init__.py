@@ -1,0 +1,17 @@
+"""Funding flows: 360Giving grants read, attributed to places and phases, measured, described and drawn.
+
+- ``threesixtygiving``: reading 360Giving files (JSON package, CSV, Excel) into the grants table's columns.
+- ``attribution``: which place and phase a grant belongs to, and the import files the importer writes.
+- ``measures``: volume, speed, reach and newly funded per place and phase; the funder-recipient network.
+- ``text``: sentences and tables for pages.
+- ``figures``: awards over time, grant sizes, the funder-recipient map.
+"""
+
+from analysis.funding import attribution, figures, measures, text, threesixtygiving
+from analysis.funding.attribution import *  # noqa: F403 -- star imports re-export each module's __all__
+from analysis.funding.figures import *  # noqa: F403
+from analysis.funding.measures import *  # noqa: F403
+from analysis.funding.text import *  # noqa: F403
+from analysis.funding.threesixtygiving import *  # noqa: F403
+
+__all__ = [*threesixtygiving.__all__, *attribution.__all__, *measures.__all__, *text.__all__, *figures.__all__]

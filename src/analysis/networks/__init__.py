@@ -1,0 +1,20 @@
+"""Trust networks: who works with whom in a place and phase, how much they trust each other, how that changed.
+
+- ``build``: a place's network in one phase (``trust_network``, ``respondents``).
+- ``measures``: density, reciprocity, Freeman centralisation, tie trust and value, brokers, communities.
+- ``sectors``: how sectors mix (E-I index and its permutation test, Gould-Fernandez brokerage roles,
+  council-VCSE asymmetry, cross-sector share).
+- ``change``: change between two phases (ties formed, kept and lost, QAP, bootstrap of density change).
+- ``text``: what pages say about a network (sentences and tables).
+- ``figures``: network maps, small multiples, the sector trust heatmap, trust received.
+"""
+
+from analysis.networks import build, change, figures, measures, sectors, text
+from analysis.networks.build import *  # noqa: F403 -- star imports re-export each module's __all__
+from analysis.networks.change import *  # noqa: F403
+from analysis.networks.figures import *  # noqa: F403
+from analysis.networks.measures import *  # noqa: F403
+from analysis.networks.sectors import *  # noqa: F403
+from analysis.networks.text import *  # noqa: F403
+
+__all__ = [*build.__all__, *measures.__all__, *sectors.__all__, *change.__all__, *text.__all__, *figures.__all__]
