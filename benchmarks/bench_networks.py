@@ -21,7 +21,6 @@ import time
 import networkx as nx
 import numpy as np
 
-from analysis.networks.change import density_change_bootstrap, qap_correlation
 from analysis.networks import (
     BETWEENNESS_EXACT_MAX_NODES,
     brokerage_roles,
@@ -30,6 +29,7 @@ from analysis.networks import (
     network_summary,
     trust_received,
 )
+from analysis.networks.change import density_change_bootstrap, qap_correlation
 from analysis.schema import SECTOR_GROUPS
 
 

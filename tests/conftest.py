@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +28,9 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
 
     Two places; two phases; north has a council, a health body and two VCSE organisations.
     """
-    S = lambda rows, cols: pd.DataFrame(rows, columns=cols)  # noqa: E731
+    def S(rows, cols):
+        return pd.DataFrame(rows, columns=cols)
+
     return {
         "places": S(
             [["north", "Northtown", "E08000026", "Metropolitan District", "379387"],

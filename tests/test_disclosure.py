@@ -7,10 +7,10 @@ import re
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from pathlib import Path
 
 from analysis import paths
 from analysis.disclosure import (
@@ -104,7 +104,7 @@ def test_unknown_audience_names_the_allowed_values(study, bad):
 
 def test_stakeholder_organisations_are_pseudonyms_except_nameable(study):
     s = for_audience(study, "stakeholder", key=KEY)
-    names = dict(zip(s.organisations["org_id"], s.organisations["name"]))
+    names = dict(zip(s.organisations["org_id"], s.organisations["name"], strict=False))
     assert names["GB-LAE-NTH"] == "Northtown Council"  # nameable
     for org_id in ["GB-NHS-N01", "GB-CHC-0000007", "007", "GB-CHC-0000008", "GB-LAE-STH"]:
         assert PSEUDONYM.match(names[org_id]), names[org_id]
@@ -120,7 +120,7 @@ def test_stakeholder_organisations_are_pseudonyms_except_nameable(study):
 
 def test_stakeholder_quotes_only_with_consent(study):
     s = for_audience(study, "stakeholder", key=KEY)
-    q = dict(zip(s.evidence["evidence_id"], s.evidence["quote"]))
+    q = dict(zip(s.evidence["evidence_id"], s.evidence["quote"], strict=False))
     assert q["E1"] == "We just picked up the phone"
     assert pd.isna(q["E2"])  # consent false
     assert pd.isna(q["E3"])  # consent not given
@@ -182,7 +182,7 @@ def test_pseudonyms_the_same_in_every_phase_and_place(study):
     # The stakeholder study of one place shows the same names as the full one.
     s = for_audience(study, "stakeholder", key=KEY)
     north = s.organisations[s.organisations["place_id"] == "north"]
-    assert dict(zip(north["org_id"], north["name"])) == {k: full[k] for k in north["org_id"]}
+    assert dict(zip(north["org_id"], north["name"], strict=False)) == {k: full[k] for k in north["org_id"]}
 
 
 def test_adding_an_organisation_rarely_renumbers_others():
@@ -245,10 +245,10 @@ def test_key_stable_across_runs(study, tmp_path):
         "from analysis.study import study_from_tables\n"
         "from analysis.disclosure import pseudonym_map\n"
         "import pandas as pd, json, sys\n"
-        "sys.path.insert(0, %r)\n"
+        f"sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
         "from test_disclosure import _tables\n"
         "s = study_from_tables(_tables(), settings={'nameable': ['GB-LAE-NTH']}, name='disclosure-test')\n"
-        "print(json.dumps(pseudonym_map(s), sort_keys=True))\n" % os.path.dirname(__file__)
+        "print(json.dumps(pseudonym_map(s), sort_keys=True))\n"
     )
     env = dict(os.environ, COORDINATION_KEY_DIR=str(tmp_path / "keys"))
     runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout

@@ -238,8 +238,8 @@ def test_b_buckinghamshire_vcse_board_seats_and_chairs_rise_through_the_phases(t
     bucks = b[b["place_id"] == "buckinghamshire"].assign(vcse=lambda d: d["group"] == "vcse")
     seats = by_phase(bucks.groupby("phase_id")["vcse"].mean())
     chairs = by_phase(bucks[bucks["role"] == "chair"].groupby("phase_id")["vcse"].mean())
-    assert all(later > earlier + 0.04 for earlier, later in zip(seats, seats[1:])), seats
-    assert all(later > earlier for earlier, later in zip(chairs, chairs[1:])), chairs
+    assert all(later > earlier + 0.04 for earlier, later in zip(seats, seats[1:], strict=False)), seats
+    assert all(later > earlier for earlier, later in zip(chairs, chairs[1:], strict=False)), chairs
     assert chairs[0] == 0
 
 
@@ -306,7 +306,7 @@ def test_every_mitigation_answers_a_threat_of_its_theme_in_its_place(t):
         earlier = threats[(threats["place_id"] == m["place_id"]) & (threats["theme_id"] == m["theme_id"])
                           & (threats["phase_id"].map(order) <= order[m["phase_id"]])]
         assert len(earlier), m["evidence_id"]
-    pairs = set(zip(e.loc[e["kind"] == "mitigation", "place_id"], e.loc[e["kind"] == "mitigation", "theme_id"]))
+    pairs = set(zip(e.loc[e["kind"] == "mitigation", "place_id"], e.loc[e["kind"] == "mitigation", "theme_id"], strict=False))
     assert {("buckinghamshire", "capacity_burnout"), ("coventry", "power_balance"),
             ("sutton", "funding_process")} <= pairs
 

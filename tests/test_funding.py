@@ -21,7 +21,6 @@ from analysis.funding import (
 )
 from tests.conftest import tiny_tables
 
-
 # ----------------------------------------------------------------- places
 
 

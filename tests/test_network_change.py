@@ -42,7 +42,7 @@ def test_trust_change_on_kept_ties_by_hand():
     # p-value for n = 4 with W- = 0 is 2 / 2^4 = 0.125
     before = nx.DiGraph()
     after = nx.DiGraph()
-    for (u, v), x, y in zip([(1, 2), (2, 3), (3, 4), (4, 1)], [2, 3, 1, 2], [3, 3.5, 3, 2.25]):
+    for (u, v), x, y in zip([(1, 2), (2, 3), (3, 4), (4, 1)], [2, 3, 1, 2], [3, 3.5, 3, 2.25], strict=False):
         before.add_edge(u, v, trust=float(x))
         after.add_edge(u, v, trust=float(y))
     after.add_edge(1, 3, trust=1.0)  # formed, not kept: left out

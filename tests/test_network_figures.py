@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis import study_from_tables
+from analysis.networks import trust_network
 from analysis.networks.figures import (
     group_trust_table,
     network_layout,
@@ -18,7 +19,6 @@ from analysis.networks.figures import (
     trust_heatmap,
     trust_received_chart,
 )
-from analysis.networks import trust_network
 from analysis.paths import DATA_DIR, NOTEBOOKS_DIR
 from analysis.style import figure_bytes, save_figure
 from tests.conftest import tiny_tables

@@ -17,7 +17,6 @@ from analysis.networks.sectors import (
 )
 from tests.network_fixtures import grouped
 
-
 # -- E-I index ---------------------------------------------------------------------------------
 
 def test_ei_index_only_external_is_plus_one():

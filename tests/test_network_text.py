@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import study_from_tables
+from analysis.networks import brokers, network_summary, trust_network
 from analysis.networks.sectors import brokerage_roles, ei_permutation_test
 from analysis.networks.text import (
     brokers_table,
@@ -16,7 +17,6 @@ from analysis.networks.text import (
     measure_value,
     measures_table,
 )
-from analysis.networks import brokers, network_summary, trust_network
 from tests.conftest import tiny_tables
 from tests.network_fixtures import grouped
 

@@ -12,10 +12,6 @@ import pandas as pd
 import pytest
 
 from analysis import load_study, study_from_tables
-from analysis import networks
-from analysis.networks import change as network_change
-from analysis.networks import sectors as network_sectors
-from analysis.networks import text as network_text
 from analysis.networks import (
     brokerage_roles,
     brokers,
@@ -187,21 +183,6 @@ def test_communities_two_triangles_and_a_bridge():
     assert sorted(map(sorted, found)) == [[1, 2, 3], [4, 5, 6], [7]]
     assert communities(G, seed=3) == found  # seeded
     assert communities(nx.DiGraph()) == []
-
-
-# -- re-exports ----------------------------------------------------------------------------------
-
-def test_every_public_name_is_importable_from_networks():
-    # what notebooks, benchmarks and tests use as analysis.networks.<name>, wherever it now lives
-    homes = (networks, network_sectors, network_text, network_change)
-    for name in networks.__all__:
-        value = getattr(networks, name)
-        assert any(getattr(m, name, None) is value for m in homes), name
-    assert networks.describe_network is network_text.describe_network
-    assert networks.ei_permutation_test is network_sectors.ei_permutation_test
-    assert networks.change_sections is network_change.change_sections
-    with pytest.raises(AttributeError):
-        networks.no_such_measure
 
 
 # -- real networks: the emon data (Drabek et al. 1981) -----------------------------------------------

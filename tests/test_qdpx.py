@@ -40,6 +40,7 @@ from tests.qdpx_fixtures import (
     write_mapping,
 )
 
+
 @pytest.fixture
 def mapping_file(tmp_path):
     return write_mapping(tmp_path / "mapping.csv", CODE_ROWS + [
@@ -302,7 +303,7 @@ def test_skipped_rows_say_why(tmp_path, tiny_dir):
     project = read_qdpx(b.write(tmp_path / "s.qdpx"))
     result = evidence_from_project(project, read_mapping(mapping, project), load_study(tiny_dir))
     assert result.evidence["quote"].tolist() == ["alpha"]
-    reasons = sorted(zip(result.skipped["code"], result.skipped["reason"]))
+    reasons = sorted(zip(result.skipped["code"], result.skipped["reason"], strict=False))
     assert reasons == [
         ("", "selection has no code (an annotation)"),
         ("Bad theme", "theme_id 'no_such_theme' (mapping row 3) is not a theme of the study"),

@@ -121,9 +121,9 @@ def test_href_encodes_each_segment():
 
 
 def test_phase_index_lists_a_places_report_first(tmp_path):
+    from analysis.runner import StudyInfo
     from analysis.runner.manifest import Manifest
     from analysis.runner.render import write_indexes
-    from analysis.runner import StudyInfo
 
     info = StudyInfo(path="s", slug="s", name="S", illustrative=True, fingerprint="f" * 12, place_ids=["north"],
                      place_names={"north": "North"}, phase_ids=["before"], phase_labels={"before": "Before"})

@@ -10,10 +10,10 @@ from urllib.parse import unquote
 import nbformat
 import pytest
 
-from analysis.runner import runner
 from analysis.cli import main
-from analysis.runner.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
 from analysis.paths import DATA_DIR, NOTEBOOKS_DIR
+from analysis.runner import runner
+from analysis.runner.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
 from analysis.runner.render import external_references
 from tests.conftest import FIXTURE_NOTEBOOKS, copy_fixture_notebooks
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,7 +11,6 @@ from analysis import study_from_tables
 from analysis.disclosure import for_audience
 from analysis.paths import DATA_DIR
 from analysis.shifts import (
-    CORE_INDICATORS,
     INDICATOR_DIRECTIONS,
     headline_indicators,
     indicator_changes,

@@ -7,7 +7,6 @@ import pytest
 
 from analysis.suppression import disclosure_table, html_table, phase_change, suppress, suppression_mask
 
-
 # -- suppression, worked by hand --------------------------------------------------------------
 
 def test_primary_suppression_never_shows_value_or_zero():
@@ -61,10 +60,10 @@ def test_secondary_suppression_two_way_with_row_and_column_totals():
     equations for 6 unknowns: no hidden value is determined.
     """
     grid = {"A": [10, 3, 7, 20], "B": [8, 9, 20, 37], "C": [6, 12, 15, 33], "All": [24, 24, 42, 90]}
-    rows = [(r, c, n) for r, ns in grid.items() for c, n in zip(["X", "Y", "Z", "All"], ns)]
+    rows = [(r, c, n) for r, ns in grid.items() for c, n in zip(["X", "Y", "Z", "All"], ns, strict=False)]
     t = pd.DataFrame(rows, columns=["row", "col", "n"])
     mask = suppression_mask(t, "n", 5, margins={"col": "All", "row": "All"})
-    hidden = {(r, c) for (r, c, _), m in zip(rows, mask) if m}
+    hidden = {(r, c) for (r, c, _), m in zip(rows, mask, strict=False) if m}
     assert hidden == {("A", "Y"), ("A", "Z"), ("B", "Y"), ("C", "Z"), ("B", "X"), ("C", "X")}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.schema import SECTOR_GROUP_OF, VCSE_GROUP
+from analysis.schema import VCSE_GROUP
 
 __all__ = ["VOTING_ROLES", "board_seats", "vcse_board_share"]
 

@@ -155,14 +155,14 @@ def for_audience(study, audience: str, *, key: bytes | str | None = None):
     for id_col, name_col in (("Recipient Org:Identifier", "Recipient Org:Name"),
                              ("Funding Org:Identifier", "Funding Org:Name")):
         if len(grants):
-            for org_id, name in zip(grants[id_col], grants[name_col]):
+            for org_id, name in zip(grants[id_col], grants[name_col], strict=False):
                 if isinstance(name, str) and str(org_id) not in nameable:
                     replacements.setdefault(name, shown.get(str(org_id), OUTSIDE_STUDY))
             kept = grants[id_col].astype("object").map(lambda o: pd.notna(o) and str(o) in nameable)
             grants[name_col] = grants[name_col].where(kept, grants[id_col].map(
                 lambda o: shown.get(str(o), OUTSIDE_STUDY) if pd.notna(o) else OUTSIDE_STUDY
             )).astype(grants[name_col].dtype)
-    for org_id, name in zip(study.organisations["org_id"], study.organisations["name"]):
+    for org_id, name in zip(study.organisations["org_id"], study.organisations["name"], strict=False):
         if isinstance(name, str):
             # The study's own organisations win; a nameable name maps to itself, so a
             # shorter name inside it ("Age UK" in "Age UK Coventry") is not replaced there.
@@ -275,7 +275,7 @@ def _as_key(key) -> bytes:
 
 
 def _digest(key: bytes, kind: str, value: str) -> bytes:
-    return hmac.new(key, f"{kind}\x00{value}".encode("utf-8"), hashlib.sha256).digest()
+    return hmac.new(key, f"{kind}\x00{value}".encode(), hashlib.sha256).digest()
 
 
 def _slot_width(n: int) -> int:
@@ -332,7 +332,7 @@ def pseudonym_map(study, key: bytes | str | None = None) -> dict[str, str]:
     nameable = _nameable(study)
     out: dict[str, str] = {}
     groups: dict[str, list[tuple[bytes, str]]] = {}
-    for org_id, name, sector in zip(orgs["org_id"], orgs["name"], orgs["sector"]):
+    for org_id, name, sector in zip(orgs["org_id"], orgs["name"], orgs["sector"], strict=False):
         org_id = str(org_id)
         if org_id in nameable:
             out[org_id] = str(name)

@@ -374,7 +374,7 @@ def _relationships(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame
             rated[np.arange(n)[:, None], closest] = True
             rated &= respond[:, None]
             trust_adj, adj = (council_to_vcse * c2v + vcse_to_council * v2c for c2v, v2c in
-                              zip(_COUNCIL_TO_VCSE[place_id][phase_id], _VCSE_TO_COUNCIL[place_id][phase_id]))
+                              zip(_COUNCIL_TO_VCSE[place_id][phase_id], _VCSE_TO_COUNCIL[place_id][phase_id], strict=False))
             lv = level - 2.0
             trust_mu = 2.45 + 0.3 * lv + _TRUST_SHIFT[place_id][phase_id] + rater_trust[:, None] + trust_adj
             influence_mu = 2.2 + 0.3 * lv + ratee_influence[None, :] + adj
@@ -484,7 +484,7 @@ def _boards(orgs: pd.DataFrame) -> pd.DataFrame:
         po["rank"] = po["size"].map(_SIZE_RANK)
         po = po.sort_values(["rank", "org_id"], kind="stable")
 
-        def pick(key: str, count: int, taken: set[str]) -> list[str]:
+        def pick(key: str, count: int, taken: set[str], po=po) -> list[str]:
             pool = po[po["sector"].isin(_ROLE_KEY_SECTORS[key]) & ~po["org_id"].isin(taken)]
             return pool["org_id"].head(count).tolist()
 
@@ -911,7 +911,7 @@ def _grants(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame:
             quotas = np.array([processes[p][0] for p in names]) * count
             n_each = np.floor(quotas).astype(int)
             n_each[np.argsort(-(quotas - n_each), kind="stable")[: count - n_each.sum()]] += 1
-            mix = [p for p, k in zip(names, n_each) for _ in range(k)]
+            mix = [p for p, k in zip(names, n_each, strict=False) for _ in range(k)]
             for process in rng.permutation(mix):
                 process = str(process)
                 _share, low, high = processes[process]

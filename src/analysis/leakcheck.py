@@ -186,7 +186,7 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
     nameable = {str(x) for x in (study.settings or {}).get("nameable", None) or []}
     names: set[str] = set()
     orgs = study.organisations
-    for org_id, name in zip(orgs["org_id"], orgs["name"]):
+    for org_id, name in zip(orgs["org_id"], orgs["name"], strict=False):
         if str(org_id) not in nameable and isinstance(name, str):
             names.add(name)
     grants = getattr(study, "grants", None)
@@ -194,14 +194,14 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
         for id_col, name_col in (("Recipient Org:Identifier", "Recipient Org:Name"),
                                  ("Funding Org:Identifier", "Funding Org:Name")):
             if name_col in grants:
-                for org_id, name in zip(grants[id_col], grants[name_col]):
+                for org_id, name in zip(grants[id_col], grants[name_col], strict=False):
                     if isinstance(name, str) and str(org_id) not in nameable:
                         names.add(name)
     respondents: set[str] = set()
     responses = getattr(study, "survey_responses", None)
     if responses is not None and len(responses):
         respondents = {str(r) for r in responses["respondent_id"].dropna().unique()}
-    allowed = {str(n) for o, n in zip(orgs["org_id"], orgs["name"]) if str(o) in nameable and isinstance(n, str)}
+    allowed = {str(n) for o, n in zip(orgs["org_id"], orgs["name"], strict=False) if str(o) in nameable and isinstance(n, str)}
     out = {ALLOWED: sorted(allowed)}
     ids = {str(o) for o in orgs["org_id"] if str(o) not in nameable} if identifiers else set()
     for kind, terms in (("organisation name", names), ("respondent id", respondents),
@@ -380,7 +380,7 @@ class _Scanner:
             self._json_strings(cell.get("metadata", {}), path, f"notebook cell {i} metadata")
             for out in cell.get("outputs", []) or []:
                 self._output(out, path, f"notebook cell {i} output")
-            for name, att in (cell.get("attachments") or {}).items():
+            for att in (cell.get("attachments") or {}).values():
                 for mime, value in att.items():
                     self._bundle_item(mime, value, path, f"notebook cell {i} attachment")
 

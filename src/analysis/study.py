@@ -126,7 +126,7 @@ class Study:
             raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
         return getattr(self, name)
 
-    def replace(self, **changes) -> "Study":
+    def replace(self, **changes) -> Study:
         """A copy with some tables (or settings) swapped; the fingerprint is kept."""
         return dataclasses.replace(self, **changes)
 
@@ -209,7 +209,7 @@ def _read_sources(path: Path, problems: Problems) -> tuple[dict, dict, list[Path
         files.append(xlsx)
         try:
             sheets = pd.read_excel(xlsx, sheet_name=None, dtype=object, header=0, engine="openpyxl")
-        except Exception as exc:  # a damaged workbook is a data problem, not a crash
+        except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged workbook: a data problem
             problems.add(Source(xlsx.name), None, "", "", f"cannot read the workbook: {exc}")
             sheets = {}
         for sheet, raw in sheets.items():

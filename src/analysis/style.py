@@ -10,12 +10,12 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg") if not os.environ.get("MPLBACKEND") else None  # headless by default
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+from analysis.files import atomic_write_bytes
+from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS
 
-from analysis.files import atomic_write_bytes  # noqa: E402
-from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS  # noqa: E402
+matplotlib.use("Agg") if not os.environ.get("MPLBACKEND") else None  # headless by default
+import matplotlib.pyplot as plt  # noqa: E402 -- pyplot is imported once the backend is chosen
+import seaborn as sns  # noqa: E402 -- seaborn imports pyplot
 
 __all__ = [
     "OKABE_ITO",

@@ -270,15 +270,17 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
     <table class="cip-table"><thead><tr><th scope="col">organisation</th><th scope="col">n</th></tr></thead><tbody><tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td class="cip-number">3</td></tr></tbody></table>
     """
     headers = headers or {}
-    e = lambda v: html.escape("" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v),  # noqa: E731
-                              quote=True)
+
+    def e(v) -> str:
+        return html.escape("" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v), quote=True)
+
     cols = list(table.columns)
     head = ""
     if index:
         head += f'<th scope="col">{e(table.index.name or "")}</th>'
     head += "".join(f'<th scope="col">{e(headers.get(c, c))}</th>' for c in cols)
     rows = []
-    for idx, row in zip(table.index, table.itertuples(index=False, name=None)):
+    for idx, row in zip(table.index, table.itertuples(index=False, name=None), strict=False):
         cells = f'<th scope="row">{e(idx)}</th>' if index else ""
         for v in row:
             cls = ""

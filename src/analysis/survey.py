@@ -162,7 +162,7 @@ def theme_scores(study, *, confidence: float = 0.95, threshold: int | None = Non
     out = out.reset_index(drop=True)
     out["label"] = [
         suppressed_label(threshold) if sup else _cell_label(m, lo, hi, n)
-        for sup, m, lo, hi, n in zip(out["suppressed"], out["mean"], out["lower"], out["upper"], out["n"])
+        for sup, m, lo, hi, n in zip(out["suppressed"], out["mean"], out["lower"], out["upper"], out["n"], strict=False)
     ]
     return out
 

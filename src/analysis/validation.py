@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis.schema import TABLES, TRUST_COLUMNS, VALUE_COLUMNS, Column, Table
+from analysis.schema import TRUST_COLUMNS, VALUE_COLUMNS, Column, Table
 
 __all__ = [
     "PROBLEM_COLUMNS",
@@ -405,7 +405,7 @@ def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Sour
     for idx in phases.index[(phases["end_date"] < phases["start_date"])]:
         problems.add(src, idx, "end_date", phases.at[idx, "end_date"].date(), "ends before it starts")
     ordered = phases.dropna(subset=["start_date", "end_date"]).sort_values("start_date")
-    for (i_prev, prev), (i_next, nxt) in zip(ordered.iloc[:-1].iterrows(), ordered.iloc[1:].iterrows()):
+    for (i_prev, prev), (i_next, nxt) in zip(ordered.iloc[:-1].iterrows(), ordered.iloc[1:].iterrows(), strict=False):
         if nxt["start_date"] <= prev["end_date"]:
             problems.add(src, i_next, "start_date", nxt["start_date"].date(),
                          f"phase window overlaps phase {prev['phase_id']!r} (row {src.row_of(i_prev)}), which ends {prev['end_date'].date()}")

@@ -41,7 +41,7 @@ def problems_table(problems: pd.DataFrame) -> str:
         value = rec.value if len(rec.value) <= 30 else rec.value[:27] + "..."
         rows.append([rec.severity, where, row, rec.column, value, rec.problem])
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False)) + "  " + r[5] for r in rows)
 
 
 def main(args) -> int:

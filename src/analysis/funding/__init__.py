@@ -8,10 +8,10 @@
 """
 
 from analysis.funding import attribution, figures, measures, text, threesixtygiving
-from analysis.funding.attribution import *  # noqa: F403 -- star imports re-export each module's __all__
-from analysis.funding.figures import *  # noqa: F403
-from analysis.funding.measures import *  # noqa: F403
-from analysis.funding.text import *  # noqa: F403
-from analysis.funding.threesixtygiving import *  # noqa: F403
+from analysis.funding.attribution import *
+from analysis.funding.figures import *
+from analysis.funding.measures import *
+from analysis.funding.text import *
+from analysis.funding.threesixtygiving import *
 
 __all__ = [*threesixtygiving.__all__, *attribution.__all__, *measures.__all__, *text.__all__, *figures.__all__]

@@ -102,9 +102,9 @@ def attribute_places(grants: pd.DataFrame, places: pd.DataFrame, organisations: 
     >>> attribute_places(grants, places, orgs, {"coventry": ["CV1"]})["place_id"].tolist()
     ['coventry', 'sutton', 'coventry', <NA>]
     """
-    place_of_org = dict(zip(organisations["org_id"].astype(str), organisations["place_id"].astype(str)))
+    place_of_org = dict(zip(organisations["org_id"].astype(str), organisations["place_id"].astype(str), strict=False))
     codes = places.dropna(subset=["ons_code"]) if "ons_code" in places else places.iloc[0:0]
-    place_of_code = {str(c).strip().upper(): str(p) for c, p in zip(codes["ons_code"], codes["place_id"])}
+    place_of_code = {str(c).strip().upper(): str(p) for c, p in zip(codes["ons_code"], codes["place_id"], strict=False)}
     place_of_district = {}
     for place_id, districts in (postcode_districts or {}).items():
         for district in districts or []:

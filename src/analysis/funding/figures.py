@@ -145,7 +145,7 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
                      key=lambda n: -B.degree(n, weight="value"))
     recipients = sorted((n for n, d in B.nodes(data=True) if d["bipartite"] == 1),
                         key=lambda n: (min((funders.index(f) for f in B[n]), default=0), -B.degree(n, weight="value")))
-    group = dict(zip(organisations["org_id"].astype(str), organisations.get("sector_group", pd.Series(dtype=str))))
+    group = dict(zip(organisations["org_id"].astype(str), organisations.get("sector_group", pd.Series(dtype=str)), strict=False))
     outside_f = sum(1 for n in funders if not B.nodes[n]["in_study"])
     outside_r = sum(1 for n in recipients if not B.nodes[n]["in_study"])
     alt = (f"Network diagram of {len(funders)} funders on the left and the {len(recipients)} organisations they funded "

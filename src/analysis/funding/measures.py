@@ -174,7 +174,7 @@ def funding_network(grants: pd.DataFrame, organisations: pd.DataFrame | None = N
     edges = edges.groupby(["funder", "recipient"], sort=True).agg(grants=("value", "size"), value=("value", "sum"))
     names = {}
     if organisations is not None and len(organisations):
-        names = dict(zip(organisations["org_id"].astype(str), organisations["name"].astype(str)))
+        names = dict(zip(organisations["org_id"].astype(str), organisations["name"].astype(str), strict=False))
     B = nx.Graph()
     for f in edges.index.get_level_values("funder").unique():
         B.add_node(("funder", f), bipartite=0, org_id=f, in_study=f in names, name=names.get(f))

@@ -325,7 +325,6 @@ def read_360giving(path) -> pd.DataFrame:
     else:
         raise ThreeSixtyGivingError(f"unsupported file type {suffix!r}: use a 360Giving .json, .csv or .xlsx",
                                     path=path)
-    locate = raw.attrs["locate"]
     attrs = raw.attrs
     raw = pd.DataFrame({c: pd.Series(_clean_cells(raw[c]), index=raw.index, dtype=object) for c in raw.columns},
                        index=raw.index)

@@ -10,11 +10,11 @@
 """
 
 from analysis.networks import build, change, figures, measures, sectors, text
-from analysis.networks.build import *  # noqa: F403 -- star imports re-export each module's __all__
-from analysis.networks.change import *  # noqa: F403
-from analysis.networks.figures import *  # noqa: F403
-from analysis.networks.measures import *  # noqa: F403
-from analysis.networks.sectors import *  # noqa: F403
-from analysis.networks.text import *  # noqa: F403
+from analysis.networks.build import *
+from analysis.networks.change import *
+from analysis.networks.figures import *
+from analysis.networks.measures import *
+from analysis.networks.sectors import *
+from analysis.networks.text import *
 
 __all__ = [*build.__all__, *measures.__all__, *sectors.__all__, *change.__all__, *text.__all__, *figures.__all__]

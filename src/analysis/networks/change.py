@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-import networkx as nx
+import networkx as nx  # noqa: F401 -- the doctests build graphs
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from analysis.networks.sectors import permutation_p_values
 from analysis.networks.measures import network_summary
+from analysis.networks.sectors import permutation_p_values
 from analysis.networks.text import MEASURES, format_measure, measure_value, rests_on_too_few
 from analysis.values import as_float
 

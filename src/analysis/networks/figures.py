@@ -13,7 +13,6 @@ from analysis.networks.build import trust_network
 from analysis.networks.measures import trust_received
 from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS
 from analysis.style import SEQUENTIAL, new_figure, sector_colour
-from analysis.values import wrap_label
 
 __all__ = [
     "place_layout",
@@ -58,7 +57,7 @@ def network_layout(G, seed: int = 0) -> dict:
         if len(connected) <= 400:
             # disconnected pieces: join them weakly so they sit near, not on, each other
             pieces = [sorted(c, key=str) for c in nx.connected_components(core)]
-            for a, b in zip(pieces, pieces[1:]):
+            for a, b in zip(pieces, pieces[1:], strict=False):
                 core.add_edge(a[0], b[0], distance=3.0)
             raw = nx.kamada_kawai_layout(core, pos=start, weight="distance")
         else:
@@ -67,7 +66,7 @@ def network_layout(G, seed: int = 0) -> dict:
         xy -= xy.mean(axis=0)
         scale = np.abs(xy).max() or 1.0
         xy /= scale
-        pos = {v: (float(x), float(y)) for v, (x, y) in zip(connected, xy)}
+        pos = {v: (float(x), float(y)) for v, (x, y) in zip(connected, xy, strict=False)}
     if isolates:
         bottom = min((p[1] for p in pos.values()), default=0.0) - 0.3
         per_row = 12
@@ -153,7 +152,7 @@ def _ring_labels(ax, G, pos, nodes, labelled, fontsize):
     if overflow > 0:
         placed = [a - overflow * (i + 1) / len(placed) for i, a in enumerate(placed)]
     # labels stay text (no path effects), so SVGs remain searchable and text is escaped
-    for v, a in zip(order, placed):
+    for v, a in zip(order, placed, strict=False):
         lx, ly = centre[0] + radius * math.cos(a), centre[1] + radius * math.sin(a)
         ax.plot([pos[v][0], lx], [pos[v][1], ly], color="#555555", linewidth=0.6, alpha=0.8, zorder=2)
         ax.text(lx, ly, str(G.nodes[v].get("name", v)), ha="left" if math.cos(a) >= 0 else "right",
@@ -193,10 +192,10 @@ def draw_network(ax, G, pos: dict, *, size_by: str = "degree", label: str | int 
     xy = np.array([pos[v] for v in nodes], dtype=float).reshape(-1, 2)
     if responded.any():
         ax.scatter(xy[responded, 0], xy[responded, 1], s=sizes[responded],
-                   c=[c for c, r in zip(colours, responded) if r], edgecolors="white", linewidths=0.8, zorder=3)
+                   c=[c for c, r in zip(colours, responded, strict=False) if r], edgecolors="white", linewidths=0.8, zorder=3)
     if (~responded).any():
         ax.scatter(xy[~responded, 0], xy[~responded, 1], s=sizes[~responded], facecolors="white",
-                   edgecolors=[c for c, r in zip(colours, responded) if not r], linewidths=1.6, zorder=3)
+                   edgecolors=[c for c, r in zip(colours, responded, strict=False) if not r], linewidths=1.6, zorder=3)
     labelled = _label_nodes(G.subgraph(nodes), label)
     if labelled:
         _ring_labels(ax, G, pos, nodes, labelled, fontsize)
@@ -446,7 +445,7 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
     colours = [sector_colour(g) for g in shown["sector_group"]]
     ax.hlines(y, 1, shown["trust"], color="#dddddd", linewidth=1.2, zorder=1)
     ax.scatter(shown["trust"], y, c=colours, s=55, zorder=3, edgecolors="white", linewidths=0.6)
-    for yi, (value, n) in enumerate(zip(shown["trust"], shown["trust_n"])):
+    for yi, (value, n) in enumerate(zip(shown["trust"], shown["trust_n"], strict=False)):
         ax.annotate(f"{value:.1f} (n={int(n)})", (value, yi), xytext=(6, 0), textcoords="offset points",
                     va="center", fontsize=8, color="#333333")
     ax.set_yticks(y, [str(x) for x in shown["name"]], fontsize=8.5)

@@ -38,7 +38,7 @@ def _edge_index(G, nodes) -> tuple[np.ndarray, np.ndarray]:
     index = {v: i for i, v in enumerate(nodes)}
     if G.number_of_edges() == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    src, dst = zip(*((index[u], index[v]) for u, v in G.edges()))
+    src, dst = zip(*((index[u], index[v]) for u, v in G.edges()), strict=False)
     return np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
 
 
@@ -214,7 +214,7 @@ def brokerage_roles(G, attr: str = "sector_group") -> pd.DataFrame:
         c = np.tile(succs, preds.size)
         open_pair = a != c
         if open_pair.any():
-            closed = np.array([G.has_edge(nodes[x], nodes[y]) for x, y in zip(a[open_pair], c[open_pair])],
+            closed = np.array([G.has_edge(nodes[x], nodes[y]) for x, y in zip(a[open_pair], c[open_pair], strict=False)],
                               dtype=bool)
             keep = np.flatnonzero(open_pair)[~closed]
         else:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 
-import networkx as nx  # the doctests build graphs
+import networkx as nx  # noqa: F401 -- the doctests build graphs
 import pandas as pd
 
-from analysis.networks.sectors import BROKERAGE_ROLES, PermutationTest, brokerage_roles  # brokerage_roles: doctests
-from analysis.networks.measures import brokers, network_summary  # the doctests summarise graphs
+from analysis.networks.measures import brokers, network_summary  # noqa: F401 -- the doctests summarise graphs
+from analysis.networks.sectors import (
+    BROKERAGE_ROLES,
+    PermutationTest,
+    brokerage_roles,  # noqa: F401 -- the doctests count roles
+)
 
 __all__ = [
     "describe_network",

@@ -11,10 +11,10 @@ A ``.qdpx`` file is a zip holding one ``*.qde`` XML document and the sources in 
 """
 
 from analysis.qdpx import importer, mapping, positions, reader, summary
-from analysis.qdpx.importer import *  # noqa: F403 -- star imports re-export each module's __all__
-from analysis.qdpx.mapping import *  # noqa: F403
-from analysis.qdpx.positions import *  # noqa: F403
-from analysis.qdpx.reader import *  # noqa: F403
-from analysis.qdpx.summary import *  # noqa: F403
+from analysis.qdpx.importer import *
+from analysis.qdpx.mapping import *
+from analysis.qdpx.positions import *
+from analysis.qdpx.reader import *
+from analysis.qdpx.summary import *
 
 __all__ = [*reader.__all__, *positions.__all__, *mapping.__all__, *importer.__all__, *summary.__all__]

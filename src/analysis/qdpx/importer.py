@@ -35,7 +35,7 @@ def _norm_key(s: str) -> str:
 def _resolver(ids, labels) -> dict[str, str]:
     """Map normalised ids and labels to ids (for values like 'Coventry' -> 'coventry')."""
     out = {}
-    for i, label in zip(ids, labels):
+    for i, label in zip(ids, labels, strict=False):
         out.setdefault(_norm_key(label), i)
     for i in ids:
         out[_norm_key(i)] = i

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.qdpx.reader import Code, Project, Variable, _norm_guid  # Code, Variable: used by the doctests
+from analysis.qdpx.reader import Code, Project, Variable, _norm_guid  # noqa: F401 -- the doctests build projects
 from analysis.schema import EVIDENCE_DIRECTIONS, KINDS, STATUSES
 
 __all__ = ["MappingError", "Mapping", "MAPPING_COLUMNS", "MAPPING_RULES", "starter_mapping", "read_mapping"]

@@ -8,7 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.qdpx.positions import PositionConvention, choose_convention
-from analysis.qdpx.reader import Code, Project  # Code: used by the doctests
+from analysis.qdpx.reader import (
+    Code,  # noqa: F401 -- the doctests build a project
+    Project,
+)
 
 __all__ = ["codes_table", "summarise"]
 

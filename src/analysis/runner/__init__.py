@@ -9,11 +9,11 @@
 """
 
 from analysis.runner import jobs, kernels, manifest, render, runner, worker
-from analysis.runner.jobs import *  # noqa: F403 -- star imports re-export each module's __all__
-from analysis.runner.kernels import *  # noqa: F403
-from analysis.runner.manifest import *  # noqa: F403
-from analysis.runner.render import *  # noqa: F403
-from analysis.runner.runner import *  # noqa: F403
-from analysis.runner.worker import *  # noqa: F403
+from analysis.runner.jobs import *
+from analysis.runner.kernels import *
+from analysis.runner.manifest import *
+from analysis.runner.render import *
+from analysis.runner.runner import *
+from analysis.runner.worker import *
 
 __all__ = [*jobs.__all__, *runner.__all__, *worker.__all__, *kernels.__all__, *render.__all__, *manifest.__all__]

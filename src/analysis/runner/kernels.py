@@ -112,7 +112,7 @@ def warm_up(modules) -> list[str]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a name that is not a module, or a broken one
+        except Exception:  # noqa: BLE001 -- a name that is not a module, or a broken one
             failed.append(name)
     _record_baseline()
     return failed
@@ -181,7 +181,7 @@ def _pandas_options() -> dict:
         for name in names:
             try:
                 values[name] = pd.get_option(name)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 -- an option some pandas versions lack or refuse to read: leave it alone
                 pass
     return values
 
@@ -295,7 +295,7 @@ class WarmKernel:
             return False
         try:
             return bool(run_sync(self.km.is_alive)())
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 -- a kernel that cannot say whether it is alive is not
             return False
 
     def start(self, cwd: str) -> None:
@@ -313,7 +313,7 @@ class WarmKernel:
         try:
             run_sync(self.km.start_kernel)(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
             self._run(_call("warm_up", self.modules), self.start_timeout)
-        except Exception as exc:  # noqa: BLE001 - whatever stopped it, the kernel is no use
+        except Exception as exc:  # noqa: BLE001 -- whatever stopped it, the kernel is no use
             tail = self.log_tail()
             self.discard()
             raise KernelStartError(f"{type(exc).__name__}: {exc} {tail}".strip()) from exc
@@ -329,7 +329,7 @@ class WarmKernel:
         """
         try:
             self._run(_call("reset_for_notebook", str(cwd)), timeout)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 -- any failure to reset makes the kernel unusable: reported as one kind
             raise KernelStartError(f"the kernel could not be reset: {type(exc).__name__}: {exc}") from exc
 
     def _run(self, code: str, timeout: float) -> None:
@@ -363,7 +363,7 @@ class WarmKernel:
             kc = self.km.clients.pop()
             try:
                 kc.stop_channels()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 -- a channel that will not close cleanly is being discarded anyway
                 pass
 
     def log_tail(self) -> str:
@@ -384,12 +384,12 @@ class WarmKernel:
         while km.clients:
             try:
                 km.clients.pop().stop_channels()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 -- a channel that will not close cleanly is being discarded anyway
                 pass
         try:
             if km.has_kernel:
                 run_sync(km.shutdown_kernel)(now=True)
-        except BaseException:  # noqa: BLE001 - stopping must not fail: kill the process outright
+        except BaseException:  # noqa: BLE001 -- stopping must not fail: kill the process outright
             process = getattr(getattr(km, "provisioner", None), "process", None)
             if process is not None:
                 try:
@@ -443,7 +443,7 @@ def execute_notebook(kernel: WarmKernel, notebook: str, output: Path, parameters
             return "ok", ""
         except (PapermillExecutionError, CellTimeoutError, DeadKernelError) as exc:
             return classify(exc)
-        except Exception as exc:  # noqa: BLE001 - the kernel stopped answering, or something else
+        except Exception as exc:  # noqa: BLE001 -- the kernel stopped answering, or something else
             started = output.exists() and _any_cell_ran(output)
             if attempt == 1 and not started:
                 kernel.discard()

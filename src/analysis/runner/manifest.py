@@ -122,7 +122,7 @@ class Manifest:
         self.entries: dict = self.data.get("entries", {})
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Manifest":
+    def load(cls, path: str | os.PathLike) -> Manifest:
         """Read a manifest; a missing or unreadable one is empty (everything renders)."""
         path = Path(path)
         try:

@@ -239,7 +239,7 @@ def index_indicators(info, audience: str, phases: list[str]) -> tuple[dict, str]
             df = headline_indicators(s, ph, table=table)
             out[ph] = {str(pid): [(str(c), str(v)) for c, v in row.items()] for pid, row in df.iterrows()}
         return out, ""
-    except Exception as exc:  # noqa: BLE001 - an index without figures beats no index
+    except Exception as exc:  # noqa: BLE001 -- an index without figures beats no index
         return {}, f"Headline figures could not be computed ({type(exc).__name__})."
 
 

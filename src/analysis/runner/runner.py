@@ -10,21 +10,19 @@ import time
 from pathlib import Path
 
 from analysis.files import atomic_write_text
-from analysis.runner.kernels import WARM_MODULES, notebook_imports
-from analysis.runner.manifest import Manifest, code_hash, file_hash, \
-    parameters_hash, study_files_hash
 from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, resolve_study_path
-from analysis.runner.render import index_indicators, page_context, write_indexes
 from analysis.runner.jobs import (
     AUDIENCES,
     CROSS_PLACE_DIR,
     FAILED_DIR,
-    OPTIONAL_PARAMETERS,
     REQUIRED_PARAMETERS,
     Job,
     RunError,
     StudyInfo,
 )
+from analysis.runner.kernels import WARM_MODULES, notebook_imports
+from analysis.runner.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
+from analysis.runner.render import index_indicators, page_context, write_indexes
 from analysis.runner.worker import execute_job, worker_init
 
 __all__ = ["RunReport", "plan_jobs", "run", "study_info", "notebook_parameters"]
@@ -78,7 +76,7 @@ def notebook_parameters(path: Path, digest: str, cache: dict) -> list[str]:
 
     try:
         names = list(papermill.inspect_notebook(str(path)))
-    except Exception as exc:  # unreadable notebook, no kernel spec, ...
+    except Exception as exc:  # noqa: BLE001 -- papermill raises many kinds (unreadable file, no kernel spec): each is a RunError
         raise RunError(f"{path}: cannot read its parameters ({type(exc).__name__}: {exc})") from None
     known[digest] = names
     return names
@@ -141,10 +139,10 @@ def _format_table(rows: list[dict]) -> str:
     headers = ["notebook", "place", "phase", "status", "seconds", "error"]
     cells = [[str(r.get(h, "")) for h in headers] for r in rows]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers[:-1])]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths)) + "  error"]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=False)) + "  error"]
     lines.append("  ".join("-" * w for w in widths) + "  -----")
     for c in cells:
-        lines.append("  ".join(v.ljust(w) for v, w in zip(c[:-1], widths)) + "  " + c[-1])
+        lines.append("  ".join(v.ljust(w) for v, w in zip(c[:-1], widths, strict=False)) + "  " + c[-1])
     return "\n".join(lines)
 
 
@@ -313,7 +311,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress
     def land(fut, job, after_interrupt=False):
         try:
             res = fut.result()
-        except Exception as exc:  # noqa: BLE001 - a worker process died
+        except Exception as exc:  # noqa: BLE001 -- a worker process died
             res = {"key": job.key, "status": "error", "error": f"worker: {type(exc).__name__}: {exc}"[:300],
                    "seconds": 0.0, "outputs": [], "label": ""}
         if after_interrupt and res["status"] != "ok":

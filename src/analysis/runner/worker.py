@@ -9,8 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.runner.kernels import WarmKernel, execute_notebook
 from analysis.runner.jobs import CROSS_PLACE_DIR, Job
+from analysis.runner.kernels import WarmKernel, execute_notebook
 
 __all__ = ["worker_init", "execute_job", "mark_failure"]
 
@@ -141,7 +141,7 @@ def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, ti
         kernel.discard()
         result.update(status="interrupted", error="stopped by Ctrl-C")
         return result
-    except Exception as exc:  # noqa: BLE001 - a failure of rendering must not stop the run
+    except Exception as exc:  # noqa: BLE001 -- a failure of rendering must not stop the run
         result.update(status="error", error=f"rendering: {type(exc).__name__}: {exc}"[:300])
         return result
     finally:

@@ -6,8 +6,8 @@
 """
 
 from analysis.shifts import figures, indicators, text
-from analysis.shifts.figures import *  # noqa: F403 -- star imports re-export each module's __all__
-from analysis.shifts.indicators import *  # noqa: F403
-from analysis.shifts.text import *  # noqa: F403
+from analysis.shifts.figures import *
+from analysis.shifts.indicators import *
+from analysis.shifts.text import *
 
 __all__ = [*indicators.__all__, *text.__all__, *figures.__all__]

@@ -7,10 +7,10 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 
 from analysis import style
-from analysis.shifts.indicators import SCORECARD_INDICATORS, indicator_changes, indicator_table
-from analysis.shifts.text import format_value, scorecard
 from analysis.evidence import KIND_LABELS, evidence_matrix
 from analysis.schema import KINDS
+from analysis.shifts.indicators import SCORECARD_INDICATORS, indicator_changes, indicator_table
+from analysis.shifts.text import format_value, scorecard
 from analysis.survey import SCALE_MAX, SCALE_MIN, suppressed_label, theme_scores
 from analysis.values import wrap_label
 
@@ -324,7 +324,6 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
     all_places = list(study.place_ids)
     places = all_places if places is None else [p for p in all_places if p in set(places)]
     single = len(places) == 1
-    phases = list(study.phase_ids)
     if single:
         previous = study.previous_phase(phase)
         series = [(places[0], ph) for ph in ([previous] if previous else []) + [phase]]
@@ -333,7 +332,7 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
     sub = scores[scores["place_id"].isin(places) & scores["phase_id"].isin([s[1] for s in series])]
     themes = list(dict.fromkeys(sub.sort_values("theme_id")["theme_label"])) if len(sub) else []
     order = [str(t) for t in study.themes["theme_id"]] if len(study.themes) else []
-    label_of = dict(zip(scores["theme_id"], scores["theme_label"]))
+    label_of = dict(zip(scores["theme_id"], scores["theme_label"], strict=False))
     themes = [label_of[t] for t in order if t in label_of and label_of[t] in themes] + \
              [t for t in themes if t not in {label_of.get(o) for o in order}]
     k = int(study.disclosure_threshold)

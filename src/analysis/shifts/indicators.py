@@ -285,7 +285,7 @@ _KIND_DIRECTION = {"shift": "up is good", "enabler": "up is good", "threat": "do
 
 
 def _evidence_rows(study) -> pd.DataFrame | None:
-    from analysis.evidence import theme_labels, theme_order, evidence_counts
+    from analysis.evidence import evidence_counts, theme_labels, theme_order
 
     if len(study.evidence) == 0:
         return None
@@ -295,7 +295,7 @@ def _evidence_rows(study) -> pd.DataFrame | None:
     by_kind = counts.groupby(["place_id", "phase_id", "kind"])["n"].sum()
     for kind in KINDS:
         ind = CORE_INDICATORS[f"evidence_{kind}"]
-        values = [int(by_kind.get((p, ph, kind), 0)) for p, ph in zip(grid["place_id"], grid["phase_id"])]
+        values = [int(by_kind.get((p, ph, kind), 0)) for p, ph in zip(grid["place_id"], grid["phase_id"], strict=False)]
         out.append(_rows(ind, grid.assign(value=values, n=values)))
     labels = theme_labels(study)
     by_theme = counts.groupby(["place_id", "phase_id", "kind", "theme_id"])["n"].sum()
@@ -307,7 +307,7 @@ def _evidence_rows(study) -> pd.DataFrame | None:
                             f"The number of {kind}s recorded about {label.lower()}",
                             f"Coded observations of kind {kind} on the theme {label}.")
             values = [int(by_theme.get((p, ph, kind, theme_id), 0))
-                      for p, ph in zip(grid["place_id"], grid["phase_id"])]
+                      for p, ph in zip(grid["place_id"], grid["phase_id"], strict=False)]
             out.append(_rows(ind, grid.assign(value=values, n=values)))
     return pd.concat(out, ignore_index=True)
 
@@ -384,11 +384,11 @@ def indicator_changes(table: pd.DataFrame, study) -> pd.DataFrame:
     out["previous_phase_id"] = out["phase_id"].map(previous)
     out["previous_value"] = [
         float(lookup.get((p, i, prev), np.nan)) if prev is not None else np.nan
-        for p, i, prev in zip(out["place_id"], out["indicator"], out["previous_phase_id"])
+        for p, i, prev in zip(out["place_id"], out["indicator"], out["previous_phase_id"], strict=False)
     ]
     out["change_from_previous"] = out["value"] - out["previous_value"]
     out["first_phase_id"] = first
-    out["first_value"] = [float(lookup.get((p, i, first), np.nan)) for p, i in zip(out["place_id"], out["indicator"])]
+    out["first_value"] = [float(lookup.get((p, i, first), np.nan)) for p, i in zip(out["place_id"], out["indicator"], strict=False)]
     out["change_from_first"] = out["value"] - out["first_value"]
     out.loc[out["phase_id"] == first, "change_from_first"] = np.nan
     return out

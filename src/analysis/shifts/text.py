@@ -68,8 +68,8 @@ def scorecard(study, phase: str, *, indicators=SCORECARD_INDICATORS, table: pd.D
     out["indicator"] = out["indicator"].astype(str)
     sign = out["direction"].map({"up is good": 1.0, "down is good": -1.0, "neutral": np.nan})
     out["improvement"] = out["change_from_previous"] * sign
-    out["value_text"] = [format_value(v, u, short=True) for v, u in zip(out["value"], out["unit"])]
-    out["change_text"] = [format_change(c, u) for c, u in zip(out["change_from_previous"], out["unit"])]
+    out["value_text"] = [format_value(v, u, short=True) for v, u in zip(out["value"], out["unit"], strict=False)]
+    out["change_text"] = [format_change(c, u) for c, u in zip(out["change_from_previous"], out["unit"], strict=False)]
     return out.reset_index(drop=True)
 
 
@@ -364,17 +364,17 @@ def place_scorecard_table(study, place: str, phase: str, *, table: pd.DataFrame 
     first = list(study.phase_ids)[0]
     out = pd.DataFrame({
         "Indicator": [f"{lab} (lower is better)" if d == "down is good" else lab
-                      for lab, d in zip(card["label"], card["direction"])],
-        "This phase": ["suppressed" if sup else txt for sup, txt in zip(card["suppressed"], card["value_text"])],
+                      for lab, d in zip(card["label"], card["direction"], strict=False)],
+        "This phase": ["suppressed" if sup else txt for sup, txt in zip(card["suppressed"], card["value_text"], strict=False)],
     })
     if previous:
         out[f"Change since {study.phase_label(previous)}"] = list(card["change_text"])
     if previous and previous != first:
         out[f"Change since {study.phase_label(first)}"] = [
-            format_change(c, u) for c, u in zip(card["change_from_first"], card["unit"])]
+            format_change(c, u) for c, u in zip(card["change_from_first"], card["unit"], strict=False)]
     if previous:
         out["Reading"] = [_reading(i, d, c) for i, d, c in zip(card["improvement"], card["direction"],
-                                                               card["change_text"])]
+                                                               card["change_text"], strict=False)]
     return out.reset_index(drop=True)
 
 
