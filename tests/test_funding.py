@@ -19,7 +19,7 @@ from analysis.funding import (
     recipient_label,
     speed_sentence,
 )
-from tests.conftest import tiny_tables
+from tests.helpers import tiny_tables
 
 # ----------------------------------------------------------------- places
 

@@ -18,7 +18,7 @@ from analysis.funding.attribution import (
     attribute_places,
     write_import,
 )
-from tests.conftest import TINY_SETTINGS, tiny_tables, write_study
+from tests.helpers import TINY_SETTINGS, tiny_tables, write_study
 
 TRACKER = "360giving/covid19_tracker_grants_data_2020-05-07.json"
 # The tracker's grants whose recipients have a Coventry (CV1-CV6) or Sutton (SM1) postcode,

@@ -7,7 +7,7 @@ import math
 import networkx as nx
 import pytest
 
-from analysis import load_study, study_from_tables
+from analysis import study_from_tables
 from analysis.networks.change import (
     change_sections,
     change_table,
@@ -21,8 +21,7 @@ from analysis.networks.change import (
     ties_lost,
     trust_change_on_kept_ties,
 )
-from analysis.paths import DATA_DIR
-from tests.conftest import tiny_tables
+from tests.helpers import tiny_tables
 
 
 def test_ties_formed_kept_lost_and_jaccard_by_hand():
@@ -144,13 +143,6 @@ def test_compare_phases_on_the_tiny_study():
 def test_describe_change_of_the_first_phase():
     assert describe_change(None, "Baseline") == (
         "Baseline is the first phase of the study, so there is no earlier phase to compare with.")
-
-
-@pytest.fixture(scope="module")
-def example():
-    if not (DATA_DIR / "example" / "study.yml").is_file():
-        pytest.skip("data/example is not generated")
-    return load_study(DATA_DIR / "example")
 
 
 def test_example_coventry_gap_narrows_then_widens_in_words(example):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import networkx as nx
-import pandas as pd
 import pytest
 
 from analysis import study_from_tables
@@ -21,13 +20,14 @@ from analysis.networks.figures import (
 )
 from analysis.paths import DATA_DIR, NOTEBOOKS_DIR
 from analysis.style import figure_bytes, save_figure
-from tests.conftest import tiny_tables
+from tests.helpers import tiny_tables
 
 NOTEBOOK = NOTEBOOKS_DIR / "trust_network.ipynb"
 
 
 @pytest.fixture
-def tiny():
+def tiny_with_markup():
+    """The tiny study with an organisation whose name is markup."""
     tables = tiny_tables()
     orgs = tables["organisations"].copy()
     orgs.loc[orgs["org_id"] == "GB-CHC-0000007", "name"] = "<script>alert(1)</script> & Co"
@@ -35,13 +35,13 @@ def tiny():
     return study_from_tables(tables)
 
 
-def test_place_layout_is_fixed_across_phases_and_seeded(tiny):
-    pos = place_layout(tiny, "north", seed=2)
+def test_place_layout_is_fixed_across_phases_and_seeded(tiny_with_markup):
+    pos = place_layout(tiny_with_markup, "north", seed=2)
     # every organisation of the place, whether or not it has a tie in a phase
     assert set(pos) == {"GB-LAE-NTH", "GB-NHS-N01", "GB-CHC-0000007", "007"}
-    assert pos == place_layout(tiny, "north", seed=2)
-    for phase in tiny.phase_ids:
-        assert set(trust_network(tiny, "north", phase)) <= set(pos)
+    assert pos == place_layout(tiny_with_markup, "north", seed=2)
+    for phase in tiny_with_markup.phase_ids:
+        assert set(trust_network(tiny_with_markup, "north", phase)) <= set(pos)
 
 
 def test_network_layout_puts_isolates_in_a_row_below():
@@ -52,9 +52,9 @@ def test_network_layout_puts_isolates_in_a_row_below():
     assert pos[4][1] == pos[5][1] < tied_bottom
 
 
-def test_network_map_has_title_alt_text_and_escaped_labels(tiny):
-    G = trust_network(tiny, "north", "before")
-    fig = network_map(G, place_layout(tiny, "north"), label="all")
+def test_network_map_has_title_alt_text_and_escaped_labels(tiny_with_markup):
+    G = trust_network(tiny_with_markup, "north", "before")
+    fig = network_map(G, place_layout(tiny_with_markup, "north"), label="all")
     assert fig.title_text == "Who works with whom: Northtown, Before"
     assert "4 organisations" in fig.alt_text and "1 working tie drawn" in fig.alt_text
     svg = figure_bytes(fig, "svg").decode("utf-8")
@@ -62,14 +62,14 @@ def test_network_map_has_title_alt_text_and_escaped_labels(tiny):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in svg
 
 
-def test_network_map_draws_non_respondents_hollow_and_says_so(tiny):
-    G = trust_network(tiny, "north", "during")  # the health trust and the food bank did not answer
+def test_network_map_draws_non_respondents_hollow_and_says_so(tiny_with_markup):
+    G = trust_network(tiny_with_markup, "north", "during")  # the health trust and the food bank did not answer
     fig = network_map(G)
     assert "2 organisations that did not answer the survey are drawn hollow" in fig.alt_text
 
 
-def test_phase_small_multiples_one_panel_per_phase(tiny, tmp_path):
-    fig = phase_small_multiples(tiny, "north", highlight="during")
+def test_phase_small_multiples_one_panel_per_phase(tiny_with_markup, tmp_path):
+    fig = phase_small_multiples(tiny_with_markup, "north", highlight="during")
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
     assert [t.splitlines()[0] for t in titles] == ["Before", "During (this report)"]
     assert "one per phase" in fig.alt_text
@@ -150,7 +150,8 @@ def test_notebook_is_clean_and_thin():
 @pytest.mark.slow
 @pytest.mark.parametrize("phase", ["baseline", "interim"])
 def test_notebook_runs_under_papermill(tmp_path, phase):
-    papermill = pytest.importorskip("papermill")
+    import papermill
+
     if not (DATA_DIR / "example" / "study.yml").is_file():
         pytest.skip("data/example is not generated")
     out = tmp_path / "out.ipynb"
@@ -159,7 +160,6 @@ def test_notebook_runs_under_papermill(tmp_path, phase):
         parameters={"place": "coventry", "phase": phase, "figures_dir": str(tmp_path / "figures")},
     )
     text = out.read_text(encoding="utf-8")
-    assert '"output_type": "error"' not in text
     for name in ("trust-network", "trust-heatmap", "trust-received", "trust-network-phases"):
         assert (tmp_path / "figures" / f"{name}.png").is_file()
         assert (tmp_path / "figures" / f"{name}.svg").is_file()
@@ -167,4 +167,3 @@ def test_notebook_runs_under_papermill(tmp_path, phase):
         assert "first phase of the study, so there is no earlier phase" in text
     else:
         assert "Since the previous phase" in text and "Between Emergency" in text
-    assert pd.notna(text)

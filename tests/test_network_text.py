@@ -6,7 +6,6 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from analysis import study_from_tables
 from analysis.networks import brokers, network_summary, trust_network
 from analysis.networks.sectors import brokerage_roles, ei_permutation_test
 from analysis.networks.text import (
@@ -17,13 +16,7 @@ from analysis.networks.text import (
     measure_value,
     measures_table,
 )
-from tests.conftest import tiny_tables
 from tests.network_fixtures import grouped
-
-
-@pytest.fixture
-def tiny():
-    return study_from_tables(tiny_tables(), {"tie_min_level": 2})
 
 
 def test_describe_ei_test_says_which_way():

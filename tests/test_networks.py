@@ -11,7 +11,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from analysis import load_study, study_from_tables
+from analysis import study_from_tables
 from analysis.networks import (
     brokerage_roles,
     brokers,
@@ -28,18 +28,9 @@ from analysis.networks import (
     trust_network,
     trust_received,
 )
-from analysis.paths import DATA_DIR
-from tests.conftest import tiny_tables
-
-EXAMPLE = DATA_DIR / "example"
-
+from tests.helpers import tiny_tables
 
 # -- building the network from a study ---------------------------------------------------------
-
-@pytest.fixture
-def tiny():
-    return study_from_tables(tiny_tables(), {"tie_min_level": 2})
-
 
 def test_trust_network_keeps_isolates_and_filters_ties_by_level(tiny):
     G = trust_network(tiny, "north", "before")
@@ -222,17 +213,14 @@ def test_emon_measures_are_consistent_with_the_counts(emon):
         assert 0 <= freeman_centralization(G) <= 1
         assert -1 <= ei_index(G, "sponsorship") <= 1
         roles = brokerage_roles(G, "sponsorship")
-        assert roles["total"].sum() >= 0 and len(roles) == n
+        # each open two-path i -> j -> k (i != k, no tie i -> k) gives its broker j exactly one role
+        open_two_paths = {j: sum(1 for i in G.predecessors(j) for k in G.successors(j)
+                                 if i != k and i != j and k != j and not G.has_edge(i, k)) for j in G}
+        assert len(roles) == n
+        assert roles["total"].to_dict() == open_two_paths
 
 
 # -- planted signals of the example study ------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def example():
-    if not (EXAMPLE / "study.yml").is_file():
-        pytest.skip("data/example is not generated")
-    return load_study(EXAMPLE)
-
 
 def test_example_density_rises_in_the_emergency_everywhere(example):
     for place in example.place_ids:

@@ -394,7 +394,8 @@ def test_imported_evidence_loads_and_shows_in_the_evidence_matrix(tmp_path, tiny
 
 
 def test_imported_evidence_flows_into_the_shifts_indicators(tmp_path, tiny_dir, mapping_file):
-    shifts = pytest.importorskip("analysis.shifts")
+    from analysis import shifts
+
     path = interview_builder(**EXPORTERS["atlas"]).write(tmp_path / "a.qdpx")
     import_evidence(path, tiny_dir, mapping_file)
     table = shifts.indicator_table(load_study(tiny_dir))

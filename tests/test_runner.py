@@ -15,7 +15,7 @@ from analysis.paths import DATA_DIR, NOTEBOOKS_DIR
 from analysis.runner import runner
 from analysis.runner.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
 from analysis.runner.render import external_references
-from tests.conftest import FIXTURE_NOTEBOOKS, copy_fixture_notebooks
+from tests.helpers import FIXTURE_NOTEBOOKS, copy_fixture_notebooks
 
 XSS = "<script>alert(1)</script>"
 TIMEOUT = 30  # seconds per cell: the sleeping fixture sleeps far longer; the others need a few
@@ -361,8 +361,13 @@ def test_example_study_renders_for_a_stakeholder(tmp_path):
     out = tmp_path / "out"
     status, printed = run(study="data/example", out=str(out), phases=["interim"], quiet=False, timeout=600)
     assert status == 0, printed
-    pages = sorted((out / "example" / "stakeholder" / "interim").rglob("*.html"))
-    assert len(pages) >= 2
+    phase_dir = out / "example" / "stakeholder" / "interim"
+    pages = sorted(phase_dir.rglob("*.html"))
+    # three places x three per-place notebooks, the cross-place page and the phase's index
+    expected = {f"{place}/{nb}.html" for place in ("buckinghamshire", "coventry", "sutton")
+                for nb in ("place_report", "trust_network", "funding_flows")}
+    assert {p.relative_to(phase_dir).as_posix() for p in pages} == expected | {"all-places/compare_places.html",
+                                                                             "index.html"}
     for page in pages:
         text = page.read_text()
         assert "<script" not in text.lower() and external_references(text) == []

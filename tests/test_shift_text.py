@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.shifts.text import change_sentence, format_change, format_value
+from analysis.shifts.text import change_sentence, format_change
 
 
 def test_the_issue_example_sentence():
@@ -16,25 +16,25 @@ def test_the_issue_example_sentence():
     assert s == "Trust between the council and VCSE organisations rose from 58% to 74% of the maximum."
 
 
-@pytest.mark.parametrize("before, after, unit", [
-    (58.0, 74.0, "% of max"), (74.0, 58.0, "% of max"), (58.2, 57.9, "% of max"),
-    (30.0, 12.0, "days"), (12.0, 30.0, "days"), (3, 3, "count"), (0, 2, "count"),
-    (1.234, 1.236, "£ per head"), (2.0, 0.5, "£ per head"), (3.61, 3.64, "score (1-5)"),
-    (25.0, 50.0, "%"), (50.0, 25.0, "%"), (0.42, 0.10, "points"),
+# Each expected sentence worked out by hand from the unit's rounding: a change is described only
+# when the two values differ as shown (58.2 and 57.9 both show as 58%, so the measure "stayed").
+@pytest.mark.parametrize("before, after, unit, expected", [
+    (58.0, 74.0, "% of max", "The measure rose from 58% to 74% of the maximum."),
+    (74.0, 58.0, "% of max", "The measure fell from 74% to 58% of the maximum."),
+    (58.2, 57.9, "% of max", "The measure stayed at 58% of the maximum."),
+    (30.0, 12.0, "days", "The measure fell from 30 to 12 days."),
+    (12.0, 30.0, "days", "The measure rose from 12 to 30 days."),
+    (3, 3, "count", "The measure stayed at 3."),
+    (0, 2, "count", "The measure rose from 0 to 2."),
+    (1.234, 1.236, "£ per head", "The measure rose from £1.23 to £1.24."),
+    (2.0, 0.5, "£ per head", "The measure fell from £2.00 to £0.50."),
+    (3.61, 3.64, "score (1-5)", "The measure stayed at 3.6."),
+    (25.0, 50.0, "%", "The measure rose from 25% to 50%."),
+    (50.0, 25.0, "%", "The measure fell from 50% to 25%."),
+    (0.42, 0.10, "points", "The measure fell from 0.42 to 0.10 points."),
 ])
-def test_sentence_agrees_with_numbers(before, after, unit):
-    s = change_sentence("The measure", before, after, unit)
-    shown_before, shown_after = format_value(before, unit, short=True), format_value(after, unit, short=True)
-    if shown_before == shown_after:
-        assert " stayed at " in s and " rose " not in s and " fell " not in s
-        assert shown_after.split(" ")[0] in s
-    else:
-        word = "rose" if after > before else "fell"
-        assert f" {word} from " in s
-        # both numbers appear as formatted, before first
-        b, a = shown_before.split(" ")[0], shown_after.split(" ")[0]
-        assert s.index(b) < s.rindex(a)
-    assert s.endswith(".")
+def test_sentence_agrees_with_numbers(before, after, unit, expected):
+    assert change_sentence("The measure", before, after, unit) == expected
 
 
 def test_sentence_first_phase_and_missing():

@@ -9,7 +9,6 @@ import pytest
 
 from analysis import study_from_tables
 from analysis.disclosure import for_audience
-from analysis.paths import DATA_DIR
 from analysis.shifts import (
     INDICATOR_DIRECTIONS,
     headline_indicators,
@@ -18,8 +17,6 @@ from analysis.shifts import (
     indicator_table,
     scorecard,
 )
-
-EXAMPLE = DATA_DIR / "example"
 
 
 def hand_tables() -> dict[str, pd.DataFrame]:
@@ -235,41 +232,36 @@ def test_indicator_sentences_match_table(hand, table):
 # -- the example study's planted signals ---------------------------------------------------
 
 @pytest.fixture(scope="module")
-def example():
-    if not (EXAMPLE / "study.yml").is_file():
-        pytest.skip("data/example is not generated (coordination make-example)")
-    from analysis import load_study
-
-    study = load_study(EXAMPLE)
-    return study, indicator_table(study)
+def example_with_table(example):
+    return example, indicator_table(example)
 
 
 def series(table, indicator, place):
     return table[(table.indicator == indicator) & (table.place_id == place)].set_index("phase_id")["value"]
 
 
-def test_example_buckinghamshire_vcse_board_share_rises(example):
-    study, table = example
+def test_example_buckinghamshire_vcse_board_share_rises(example_with_table):
+    study, table = example_with_table
     share = series(table, "vcse_seat_share", "buckinghamshire").reindex(study.phase_ids)
     assert share.iloc[-1] > share.iloc[0]
 
 
-def test_example_sutton_days_to_award_fall_then_rise(example):
-    study, table = example
+def test_example_sutton_days_to_award_fall_then_rise(example_with_table):
+    study, table = example_with_table
     days = series(table, "median_days_to_award", "sutton")
     assert days["emergency"] < days["baseline"]
     assert days["final"] > days["emergency"]
 
 
-def test_example_threats_grow_in_final_phase(example):
-    study, table = example
+def test_example_threats_grow_in_final_phase(example_with_table):
+    study, table = example_with_table
     for place in study.place_ids:
         threats = series(table, "evidence_threat", place)
         assert threats["final"] > threats[study.previous_phase("final")], place
 
 
-def test_example_density_rises_in_emergency(example):
-    study, table = example
+def test_example_density_rises_in_emergency(example_with_table):
+    study, table = example_with_table
     for place in study.place_ids:
         density = series(table, "network_density", place)
         assert density["emergency"] > density["baseline"], place

@@ -10,7 +10,7 @@ import pytest
 
 from analysis import StudyValidationError, load_study, study_from_tables
 from analysis.schema import SECTORS, TABLES
-from tests.conftest import EXAMPLE_DIR, tiny_tables, write_study
+from tests.helpers import EXAMPLE_DIR, tiny_tables, write_study
 
 
 def snapshot(folder):
@@ -139,6 +139,7 @@ def test_fingerprint_follows_the_data(tiny_dir):
 def test_loading_never_writes_into_the_study_folder(tiny_dir):
     before = snapshot(tiny_dir)
     load_study(tiny_dir)
+    assert snapshot(tiny_dir) == before  # a successful load writes nothing
     t = tiny_tables()
     t["organisations"].loc[0, "sector"] = "bank"
     write_study(tiny_dir, t)

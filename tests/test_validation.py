@@ -8,7 +8,7 @@ import pytest
 from analysis import StudyValidationError, load_study
 from analysis.cli import main as coordination
 from analysis.validation import parse_dates
-from tests.conftest import TINY_SETTINGS, tiny_tables, write_study
+from tests.helpers import TINY_SETTINGS, tiny_tables, write_study
 
 
 def problems_for(tmp_path, change, settings=None) -> pd.DataFrame:
