@@ -1,6 +1,6 @@
 """Audiences and disclosure control: pseudonyms, quotes by consent, small-cell suppression.
 
-Two audiences (DESIGN.md, "Audiences and disclosure"):
+Two audiences (README.md, "Audiences and disclosure"):
 
 ``internal``
     The study as it is: organisations by name.

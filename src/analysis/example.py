@@ -991,7 +991,7 @@ def generate_example(seed: int = DEFAULT_SEED) -> tuple[dict[str, pd.DataFrame],
     Returns
     -------
     tables : dict of str to pandas.DataFrame
-        One DataFrame per table of the study data package (DESIGN.md), with exactly the
+        One DataFrame per table of the study data package (docs/data.md), with exactly the
         schema's columns, in the schema's order.
     settings : dict
         The contents of ``study.yml``.

@@ -1,14 +1,13 @@
-"""The study data package: tables, columns, types and allowed values (DESIGN.md)."""
+"""The study data package: tables, columns, types and allowed values (docs/data.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = [
     "Column",
     "Table",
     "TABLES",
-    "REQUIRED_TABLES",
     "SECTORS",
     "SECTOR_GROUPS",
     "SECTOR_GROUP_OF",
@@ -29,7 +28,7 @@ __all__ = [
     "VALUE_COLUMNS",
 ]
 
-# Enumerations, in the order DESIGN.md gives them (categoricals are ordered this way).
+# Enumerations, in the order docs/data.md gives them (categoricals are ordered this way).
 SECTORS = (
     "local_authority", "health", "vcse_infrastructure", "vcse", "community_group", "faith",
     "housing", "funder", "business", "education", "emergency_services", "other",
@@ -103,7 +102,6 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
     required: bool = False
-    extra_columns: tuple[Column, ...] = field(default=())
 
     @property
     def column_names(self) -> list[str]:
@@ -256,9 +254,3 @@ TABLES: dict[str, Table] = {
     )
 }
 
-REQUIRED_TABLES = tuple(name for name, t in TABLES.items() if t.required)
-
-# Columns the loader derives and adds to the grants table (not read from files):
-# place_id (through the recipient's org_id, else the beneficiary geographic code),
-# phase_id (through the award date) and days_to_award (award minus application date).
-GRANT_DERIVED_COLUMNS = ("place_id", "phase_id", "days_to_award")

@@ -332,8 +332,7 @@ def _build(raws: dict, sources: dict, settings: dict, problems: Problems, path, 
         else:
             source = sources[name]
             raw = _match_headers(_blank_to_na(raws[name].copy()), table, source, problems)
-            raw = raw.dropna(how="all")  # fully blank spreadsheet rows are not data
-            raw.index = raw.index  # keep original positions for row numbers
+            raw = raw.dropna(how="all")  # fully blank spreadsheet rows are not data (the index keeps row numbers)
         typed = coerce_table(table, raw, source, problems)
         check_table(table, typed, raw, source, problems)
         tables[name] = typed

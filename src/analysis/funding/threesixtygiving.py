@@ -26,9 +26,9 @@ __all__ = [
     "parse_amounts",
 ]
 
-#: The grants table's columns (DESIGN.md), in the 360Giving spreadsheet titles.
+#: The grants table's columns (docs/data.md), in the 360Giving spreadsheet titles.
 GRANT_COLUMNS = TABLES["grants"].column_names
-#: Columns the grants table requires (DESIGN.md), each a field the 360Giving standard requires.
+#: Columns the grants table requires (docs/data.md), each a field the 360Giving standard requires.
 REQUIRED_GRANT_COLUMNS = TABLES["grants"].required_columns
 #: Spreadsheet title of the recipient's postcode (kept for postcode attribution at import).
 POSTCODE_COLUMN = "Recipient Org:Postal Code"
@@ -264,7 +264,7 @@ def _fail_on(frame: pd.DataFrame, path: Path, title: str, mask: pd.Series, what:
 def read_360giving(path) -> pd.DataFrame:
     """Read 360Giving grants (JSON package, CSV or XLSX) into the study's grants table.
 
-    The columns are the 360Giving spreadsheet titles of the grants table (DESIGN.md), plus
+    The columns are the 360Giving spreadsheet titles of the grants table (docs/data.md), plus
     ``Recipient Org:Postal Code`` when the source has postcodes, plus numbered columns
     (``Recipient Org:1:Identifier``, ``Beneficiary Location:1:Geographic Code``, ...) when some
     grant lists several recipients or beneficiary locations. As in the standard's spreadsheet
