@@ -132,6 +132,7 @@ TABLES: dict[str, Table] = {
                 _c("name", "text", True),
                 _c("ons_code", "id"),
                 _c("area_type", "text"),
+                _c("region", "text"),
                 _c("population", "int", min=0),
             ),
             key=("place_id",), required=True,
