@@ -19,6 +19,7 @@ __all__ = [
     "indicator_small_multiples",
     "themes_heatmap",
     "survey_theme_plot",
+    "indicator_distributions",
 ]
 
 _NEUTRAL_GREY = "#EEEEEE"
@@ -388,4 +389,62 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
     if series:
         fig.legend(*ax.get_legend_handles_labels(), loc="upper right", bbox_to_anchor=(0.99, 0.995),
                    ncol=min(len(series), 4), fontsize=9)
+    return fig
+
+
+def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicators=SCORECARD_INDICATORS,
+                            phase: str | None = None, place: str | None = None, ncols: int = 3):
+    """Each indicator as a distribution across places in every phase (box and points), for many places.
+
+    The box spans the middle half of the places, the line inside it is the median, each dot a
+    place; the median's move from phase to phase is the direction of change. ``place``, when
+    given, is drawn as a black diamond so a reader can find it among the others.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        None when no indicator has a value in the phases shown (say so in a sentence instead).
+    """
+    if table is None:
+        table = indicator_table(study)
+    phases = list(study.phase_ids)
+    if phase is not None:
+        phases = phases[: phases.index(phase) + 1]
+    present = table[table["value"].notna() & table["phase_id"].isin(phases)]["indicator"].unique()
+    inds = [i for i in indicators if i in set(present)]
+    if not inds:
+        return None
+    nrows = max(1, int(np.ceil(len(inds) / ncols)))
+    n_places = len(study.place_ids)
+    alt = (f"{len(inds)} small charts, one per indicator, each showing how the {n_places} places spread in every "
+           f"phase ({', '.join(study.phase_label(p) for p in phases)}): a box for the middle half of the places, "
+           "a line for the median and a dot per place"
+           + (f"; {study.place_name(place)} is the black diamond." if place else "."))
+    fig, axes = style.new_figure(f"How the {n_places} places spread on each indicator", alt, nrows=nrows,
+                                 ncols=ncols, figsize=(2.9 * ncols, 2.5 * nrows + 0.8), squeeze=False)
+    rng = np.random.default_rng(0)  # horizontal jitter of the dots only
+    for k, ind in enumerate(inds):
+        ax = axes[k // ncols][k % ncols]
+        sub = table[(table["indicator"] == ind) & table["phase_id"].isin(phases)]
+        meta = sub.iloc[0]
+        data = [sub.loc[(sub["phase_id"] == ph) & sub["value"].notna(), "value"].to_numpy(float) for ph in phases]
+        shown = [i for i, d in enumerate(data) if len(d)]
+        ax.boxplot([data[i] for i in shown], positions=shown, widths=0.55, showfliers=False,
+                   medianprops={"color": "black", "linewidth": 2}, boxprops={"color": "#555555"},
+                   whiskerprops={"color": "#555555"}, capprops={"color": "#555555"})
+        for i in shown:
+            ax.scatter(i + rng.uniform(-0.18, 0.18, len(data[i])), data[i], s=6, color=style.place_colour(0),
+                       alpha=0.45, linewidths=0, zorder=3)
+        if place is not None:
+            mine = sub[sub["place_id"] == place].set_index("phase_id")["value"].reindex(phases).to_numpy(float)
+            ax.scatter(np.arange(len(phases)), mine, marker="D", s=30, color="black", zorder=4)
+        hint = {"up is good": "higher is better", "down is good": "lower is better"}.get(meta["direction"], "")
+        ax.set_title(wrap_label(meta["label"], 30) + (f"\n({meta['unit']}; {hint})" if hint else f"\n({meta['unit']})"),
+                     fontsize=10, loc="left")
+        ax.set_xticks(range(len(phases)), [wrap_label(study.phase_label(p), 9) for p in phases], fontsize=7)
+        ax.set_xlim(-0.6, len(phases) - 0.4)
+        ax.tick_params(axis="y", labelsize=8)
+    for k in range(len(inds), nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     return fig
