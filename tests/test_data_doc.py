@@ -10,6 +10,7 @@ from analysis.paths import PROJECT_ROOT
 from analysis.schema import TABLES
 
 DOC = PROJECT_ROOT / "docs" / "data.md"
+ROW = re.compile(r"\| `([^`]+)` \| (yes|no) \| ([^|]+) \| ([^|]*) \|.*\|")
 KIND_WORDS = {"id": "identifier", "slug": "slug", "text": "text", "int": "whole number", "float": "number",
               "date": "date", "bool": "true/false", "enum": "one of"}
 
@@ -21,7 +22,7 @@ def documented_tables() -> dict[str, dict[str, dict]]:
     for line in text.splitlines():
         if m := re.fullmatch(r"### (\w+)", line):
             current = tables.setdefault(m[1], {})
-        elif current is not None and (m := re.fullmatch(r"\| `([^`]+)` \| (yes|no) \| ([^|]+) \| ([^|]*) \|.*\|", line)):
+        elif current is not None and (m := ROW.fullmatch(line)):
             current[m[1]] = {"required": m[2] == "yes", "type": m[3].strip(), "allowed": m[4].strip()}
     return tables
 

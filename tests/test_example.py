@@ -152,7 +152,8 @@ def test_organisations(orgs):
     for sector in ["health", "vcse_infrastructure", "vcse", "community_group", "faith", "funder", "housing",
                    "business", "education", "emergency_services"]:
         assert set(orgs.loc[orgs["sector"] == sector, "place_id"]) == set(PLACE_IDS), sector
-    assert orgs["org_id"].str.fullmatch(r"GB-(CHC-\d{7}|COH-\d{8}|LAE-[A-Z]{3}|NHS-[A-Z0-9]+|EDU-\d{6}|GOR-PB\d{3})").all()
+    org_id = r"GB-(CHC-\d{7}|COH-\d{8}|LAE-[A-Z]{3}|NHS-[A-Z0-9]+|EDU-\d{6}|GOR-PB\d{3})"
+    assert orgs["org_id"].str.fullmatch(org_id).all()
     assert not orgs["name"].str.contains("<").any()
 
 
@@ -308,7 +309,8 @@ def test_every_mitigation_answers_a_threat_of_its_theme_in_its_place(t):
         earlier = threats[(threats["place_id"] == m["place_id"]) & (threats["theme_id"] == m["theme_id"])
                           & (threats["phase_id"].map(order) <= order[m["phase_id"]])]
         assert len(earlier), m["evidence_id"]
-    pairs = set(zip(e.loc[e["kind"] == "mitigation", "place_id"], e.loc[e["kind"] == "mitigation", "theme_id"], strict=False))
+    mitigations = e[e["kind"] == "mitigation"]
+    pairs = set(zip(mitigations["place_id"], mitigations["theme_id"], strict=True))
     assert {("buckinghamshire", "capacity_burnout"), ("coventry", "power_balance"),
             ("sutton", "funding_process")} <= pairs
 

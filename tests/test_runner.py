@@ -24,7 +24,8 @@ TIMEOUT = 30  # seconds per cell: the sleeping fixture sleeps far longer; the ot
 def write_study(folder: Path) -> Path:
     """Two places, two phases, three organisations (one called <script>alert(1)</script>)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "study.yml").write_text("name: Tiny & test study\ndescription: for the runner's tests\nillustrative: true\n")
+    (folder / "study.yml").write_text(
+        "name: Tiny & test study\ndescription: for the runner's tests\nillustrative: true\n")
     (folder / "places.csv").write_text("place_id,name\nnorth,North <b>Town</b>\nsouth,South & Sons\n")
     (folder / "phases.csv").write_text(
         "phase_id,label,start_date,end_date\nbefore,Before,2020-01-01,2020-03-31\nafter,After,2020-04-01,2020-12-31\n")

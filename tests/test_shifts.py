@@ -169,7 +169,8 @@ def test_small_survey_cell_is_suppressed_not_zero(table):
 
 def test_changes_in_own_units(table, hand):
     changes = indicator_changes(table, hand)
-    row = changes[(changes.indicator == "mean_trust") & (changes.place_id == "north") & (changes.phase_id == "p2")].iloc[0]
+    here = (changes.indicator == "mean_trust") & (changes.place_id == "north") & (changes.phase_id == "p2")
+    row = changes[here].iloc[0]
     assert row["previous_phase_id"] == "p1"
     assert row["change_from_previous"] == pytest.approx(81.25 - 62.5)  # percentage points
     days = changes[(changes.indicator == "median_days_to_award") & (changes.place_id == "north")].set_index("phase_id")

@@ -109,7 +109,8 @@ def test_xlsx_problem_names_sheet_and_row(tmp_path, tiny_dir):
     with pytest.raises(StudyValidationError) as info:
         load_study(tmp_path / "study.xlsx")
     p = info.value.problems.iloc[0]
-    assert (p["file"], p["sheet"], p["row"], p["column"], p["value"]) == ("study.xlsx", "organisations", 4, "sector", "bank")
+    where = (p["file"], p["sheet"], p["row"], p["column"], p["value"])
+    assert where == ("study.xlsx", "organisations", 4, "sector", "bank")
 
 
 def test_imports_are_appended_and_problems_name_the_imported_file(tiny_dir):
@@ -161,7 +162,8 @@ def test_real_grantnav_spreadsheet_loads_as_grants(tmp_path, shared_data):
     """The Indigo Trust's GrantNav export: 269 real grants, dd/mm/yyyy hh:mm dates, newlines in fields."""
     t = tiny_tables()
     folder = write_study(tmp_path / "s", {k: t[k] for k in ("places", "phases", "organisations")})
-    (folder / "grants.csv").write_bytes((shared_data / "360giving/grantnav_sample_IndigoTrust_360giving.csv").read_bytes())
+    indigo = shared_data / "360giving/grantnav_sample_IndigoTrust_360giving.csv"
+    (folder / "grants.csv").write_bytes(indigo.read_bytes())
     s = load_study(folder)
     g = s.grants
     assert len(g) == 269

@@ -85,7 +85,8 @@ def test_level_zero_with_ratings_reports_each_rating_given(tmp_path):
     problems = problems_for(tmp_path, set_cell("relationships", 1, "level", "0"))
     errors = problems[problems["severity"] == "error"]
     # row 3 (the second data row) carries all three trust and all three value ratings
-    assert sorted(errors["column"]) == sorted(["reliability", "mission", "openness", "influence", "involvement", "resources"])
+    ratings = ["reliability", "mission", "openness", "influence", "involvement", "resources"]
+    assert sorted(errors["column"]) == sorted(ratings)
     assert set(errors["row"]) == {3}
     assert any("value rating given with level 0" in p for p in errors["problem"])
 

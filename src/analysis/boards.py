@@ -83,10 +83,9 @@ def vcse_board_share(study) -> pd.DataFrame:
     counts.index = counts.index.set_names(["place_id", "phase_id"])
     counts = counts.reindex(grid).fillna(0).astype(int)
     with np.errstate(invalid="ignore", divide="ignore"):
-        counts["seat_share"] = np.where(counts["seats"] > 0,
-                                        100.0 * counts["vcse_seats"] / counts["seats"].where(counts["seats"] > 0), np.nan)
-        counts["chair_share"] = np.where(counts["chairs"] > 0,
-                                         100.0 * counts["vcse_chairs"] / counts["chairs"].where(counts["chairs"] > 0), np.nan)
+        seats, chairs = counts["seats"].where(counts["seats"] > 0), counts["chairs"].where(counts["chairs"] > 0)
+        counts["seat_share"] = np.where(counts["seats"] > 0, 100.0 * counts["vcse_seats"] / seats, np.nan)
+        counts["chair_share"] = np.where(counts["chairs"] > 0, 100.0 * counts["vcse_chairs"] / chairs, np.nan)
     out = counts.reset_index()
     return out[["place_id", "phase_id", "seats", "vcse_seats", "seat_share", "chairs", "vcse_chairs", "chair_share"]]
 

@@ -373,8 +373,8 @@ def _relationships(rng: np.random.Generator, orgs: pd.DataFrame) -> pd.DataFrame
             closest = np.argsort(-np.where(np.eye(n, dtype=bool), -np.inf, s), axis=1, kind="stable")[:, :3]
             rated[np.arange(n)[:, None], closest] = True
             rated &= respond[:, None]
-            trust_adj, adj = (council_to_vcse * c2v + vcse_to_council * v2c for c2v, v2c in
-                              zip(_COUNCIL_TO_VCSE[place_id][phase_id], _VCSE_TO_COUNCIL[place_id][phase_id], strict=False))
+            shifts = zip(_COUNCIL_TO_VCSE[place_id][phase_id], _VCSE_TO_COUNCIL[place_id][phase_id], strict=True)
+            trust_adj, adj = (council_to_vcse * c2v + vcse_to_council * v2c for c2v, v2c in shifts)
             lv = level - 2.0
             trust_mu = 2.45 + 0.3 * lv + _TRUST_SHIFT[place_id][phase_id] + rater_trust[:, None] + trust_adj
             influence_mu = 2.2 + 0.3 * lv + ratee_influence[None, :] + adj

@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``coordination import-qdpx``."""
     parser.add_argument("qdpx", help="the REFI-QDA project file (.qdpx)")
     parser.add_argument("--study", required=True, help="the study folder (or name under data/)")
-    parser.add_argument("--mapping", required=True, help="mapping CSV: codes to kind and theme, rules for place and phase (docs/qdpx.md)")
+    parser.add_argument("--mapping", required=True,
+                        help="mapping CSV: codes to kind and theme, rules for place and phase (docs/qdpx.md)")
     add_position_options(parser)
     parser.add_argument("--source-label", choices=SOURCE_LABELS, default="source",
                         help="evidence 'source' column: the source's name, its case's name, or a neutral number")

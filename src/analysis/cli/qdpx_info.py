@@ -35,6 +35,7 @@ def main(args) -> int:
         if target.exists():
             print(f"coordination qdpx-info: {target} exists; not overwritten (choose another name)", file=sys.stderr)
             return 1
-        written = write_new_csv(starter_mapping(project), target.parent, target.name[:-4] if target.suffix == ".csv" else target.name)
+        stem = target.name[:-4] if target.suffix == ".csv" else target.name
+        written = write_new_csv(starter_mapping(project), target.parent, stem)
         print(f"\nstarter mapping written to {written}: fill kind and theme_id for the codes you use")
     return 0
