@@ -108,7 +108,11 @@ def for_audience(study, audience: str, *, key: bytes | str | None = None):
         - the name of any non-nameable organisation written into free text (evidence
           summaries and quotes, grant titles, descriptions and programme titles, board
           names) is replaced by its pseudonym, or by :data:`OUTSIDE_STUDY` for grant
-          recipients and funders not in the study;
+          recipients and funders not in the study, and a respondent id by its pseudonym;
+          names are found however disguised (letter case, entities such as ``&amp;``,
+          soft hyphens and zero-width spaces, look-alike letters from other alphabets,
+          ``and`` for ``&``: :func:`analysis.textmatch.normalise`), as the leak check
+          finds them;
         - ``settings["audience"]`` is ``"stakeholder"`` (see :func:`audience_of`).
 
         Identifiers (org_id and the rest) are kept so tables still join; pages should not
@@ -167,6 +171,8 @@ def for_audience(study, audience: str, *, key: bytes | str | None = None):
             # The study's own organisations win; a nameable name maps to itself, so a
             # shorter name inside it ("Age UK" in "Age UK Coventry") is not replaced there.
             replacements[name] = name if str(org_id) in nameable else shown[str(org_id)]
+    codes = respondent_pseudonyms(study, key=key) if len(study.survey_responses) else {}
+    replacements.update(codes)  # a respondent id written into a summary or a quote
     scrub = _scrubber(replacements)
 
     for col in ("Title", "Description", "Grant Programme:Title"):
@@ -186,7 +192,6 @@ def for_audience(study, audience: str, *, key: bytes | str | None = None):
 
     responses = study.survey_responses.copy()
     if len(responses):
-        codes = respondent_pseudonyms(study, key=key)
         responses["respondent_id"] = responses["respondent_id"].map(
             lambda r: codes[str(r)] if pd.notna(r) else r).astype(responses["respondent_id"].dtype)
 
@@ -200,20 +205,36 @@ def _nameable(study) -> set[str]:
 
 
 def _scrubber(replacements: dict[str, str]):
-    from analysis.leakcheck import searchable, term_pattern
+    """A function replacing every name of ``replacements`` in a text by what it maps to.
 
-    lookup = {" ".join(k.split()).casefold(): v for k, v in replacements.items() if searchable(k)}
-    pattern = term_pattern(lookup)
-    if pattern is None:
+    Names are found as the leak check finds them (:func:`analysis.textmatch.normalise` on
+    both sides: case, entities, invisible characters such as soft hyphens and zero-width
+    spaces, look-alike letters, ``&`` and ``and``, any spacing between words); the match is
+    replaced in the original text, which otherwise keeps its spelling. When two names
+    normalise alike, the later one in ``replacements`` decides the replacement.
+    """
+    from analysis.leakcheck import searchable
+    from analysis.textmatch import TermIndex, fold_with_spans, match_key, normalise
+
+    names = [k for k in replacements if searchable(k)]
+    lookup = {match_key(normalise(k)): replacements[k] for k in names}
+    index = TermIndex(names)
+    if not index:
         return lambda text: text
 
     def scrub(text):
         if not isinstance(text, str):
             return text
-        from analysis.leakcheck import normalise
-
-        return pattern.sub(lambda m: lookup.get(" ".join(m.group(0).split()).casefold(), OUTSIDE_STUDY),
-                           normalise(text))
+        folded, spans = fold_with_spans(text)
+        out, pos = [], 0
+        for start, end in index.finditer(folded):
+            a, b = spans[start][0], spans[end - 1][1]
+            if a < pos:  # inside an entity already replaced
+                continue
+            out += [text[pos:a], lookup.get(match_key(folded[start:end]), OUTSIDE_STUDY)]
+            pos = b
+        out.append(text[pos:])
+        return "".join(out)
 
     return scrub
 
@@ -364,7 +385,11 @@ def respondent_pseudonyms(study, key: bytes | str | None = None) -> dict[str, st
     """``{respondent_id: "R-xxxxxxxx"}``: eight hex digits of HMAC-SHA256(key, id).
 
     Stable for a key whatever else the study holds (adding respondents renumbers no one);
-    lengthened to 12 digits in the unlikely event that two respondents collide.
+    lengthened to 12 digits in the unlikely event that two respondents collide. Ids that
+    are the same once normalised (:func:`analysis.textmatch.normalise`: letter case, an
+    invisible character such as a zero-width space, a look-alike letter) are one respondent
+    and get one pseudonym, that of the plainest spelling (one that normalisation leaves
+    alone but for case, else the first in order), so one person is never counted twice.
 
     Examples
     --------
@@ -373,12 +398,20 @@ def respondent_pseudonyms(study, key: bytes | str | None = None) -> dict[str, st
     >>> all(v.startswith("R-") and len(v) == 10 for v in respondent_pseudonyms(_tiny_study(), key=b"k1").values())
     True
     """
+    from analysis.textmatch import normalise
+
     key = _as_key(study_key(study) if key is None else key)
     ids = sorted({str(r) for r in study.survey_responses["respondent_id"].dropna()})
+    groups: dict[str, list[str]] = {}
+    for r in ids:
+        groups.setdefault(normalise(r), []).append(r)
+    plainest = {r: min(g, key=lambda x: (normalise(x) != " ".join(x.split()).casefold(), x))
+                for g in groups.values() for r in g}
+    people = sorted(set(plainest.values()))
     for digits in (8, 12, 16, 64):
-        codes = {r: "R-" + _digest(key, "respondent", r).hex()[:digits] for r in ids}
+        codes = {r: "R-" + _digest(key, "respondent", r).hex()[:digits] for r in people}
         if len(set(codes.values())) == len(codes):
-            return codes
+            return {r: codes[plainest[r]] for r in ids}
     raise AssertionError("HMAC collision")  # pragma: no cover
 
 

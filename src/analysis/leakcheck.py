@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bisect
 import html
 import json
 import logging
 import re
 import struct
-import unicodedata
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.textmatch import TermIndex, fold, normalise, searchable_identifier
+
 __all__ = [
     "Finding",
     "ALLOWED",
+    "IDENTIFIER",
     "MIN_TERM_LENGTH",
     "GENERIC_NAMES",
     "normalise",
     "searchable",
+    "searchable_identifier",
+    "TermIndex",
     "term_pattern",
     "leak_terms",
     "check_text",
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 
 #: Key of :func:`leak_terms`' answer listing names that may appear (nameable organisations).
 ALLOWED = "allowed"
+#: Kind of the organisations' identifiers in :func:`leak_terms`' answer (searched in the forms
+#: of :func:`analysis.textmatch.identifier_forms`).
+IDENTIFIER = "organisation identifier"
 
 #: Names and identifiers with fewer letters and digits than this are not searched for:
 #: "Age" or "R12" would match ordinary words and numbers on every page.
@@ -50,16 +56,13 @@ GENERIC_NAMES = frozenset(
     }
 )
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
-_WS = r"[\s\u00a0]+"
 _DATA_URI = re.compile(r"data:(image/(?:png|svg\+xml))(;base64)?,([A-Za-z0-9+/=%\s]+|[^\"')\s]+)")
 _TAG = re.compile(r"<[^>]*>")
-_WORD = re.compile(r"\w")
-_SPACES = re.compile(r"\s+")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _SVG_SPAN = re.compile(r"<svg\b.*?</svg>", re.S | re.I)
 _SVG_METADATA_SPAN = re.compile(r"<(metadata|title|desc)\b.*?</\1>", re.S | re.I)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_GENERIC = frozenset(normalise(n) for n in GENERIC_NAMES)
 
 
 @dataclass(frozen=True)
@@ -93,17 +96,6 @@ class Finding:
         return f"{self.kind} found in {self.location}"
 
 
-def normalise(text: str) -> str:
-    """Text as the check compares it: NFKC, straight quotes, no-break spaces as spaces.
-
-    Examples
-    --------
-    >>> normalise("St Mary\u2019s\u00a0Trust")
-    "St Mary's Trust"
-    """
-    return unicodedata.normalize("NFKC", str(text)).translate(_QUOTES)
-
-
 def searchable(term: str) -> bool:
     """Whether a name or identifier is searched for (the rule that avoids false positives).
 
@@ -117,37 +109,28 @@ def searchable(term: str) -> bool:
     >>> searchable("<script>alert(1)</script>")
     True
     """
-    t = " ".join(normalise(term).split())
+    t = normalise(term)
     if sum(ch.isalnum() for ch in t) < MIN_TERM_LENGTH:
         return False
-    return t.casefold() not in GENERIC_NAMES
+    return t not in _GENERIC
 
 
 def term_pattern(terms) -> re.Pattern | None:
-    """One case-insensitive regular expression matching any of ``terms`` as whole words.
+    """One regular expression matching any of ``terms`` in :func:`~analysis.textmatch.fold`-ed text.
 
-    Whitespace inside a term matches any run of whitespace (a name wrapped over two lines
-    still matches); a term that begins (ends) with a letter or digit is not matched inside a
-    longer word ("Hope" does not match "Hopeful"). Returns None when no term is given.
-    (The leak check itself uses the faster, equivalent :class:`TermIndex`.)
+    The pattern of a :class:`~analysis.textmatch.TermIndex`: search ``fold(text)`` (or
+    :func:`normalise` of it) with it, not the raw text, so that disguises are undone on both
+    sides. Between the words of a term may stand any whitespace, hyphens or nothing; a term
+    that begins (ends) with a letter or digit is not matched inside a longer word ("Hope"
+    does not match "Hopeful"). Returns None when no term is given.
 
     Examples
     --------
     >>> p = term_pattern(["Age UK Coventry", "Hope"])
-    >>> bool(p.search("funded by age  UK\\ncoventry")), bool(p.search("Hopeful"))
+    >>> bool(p.search(fold("funded by AGE\\u00adUK\\ncoventry"))), bool(p.search(fold("Hopeful")))
     (True, False)
     """
-    parts = []
-    for term in sorted({" ".join(normalise(t).split()) for t in terms}, key=len, reverse=True):
-        if not term:
-            continue
-        body = _WS.join(re.escape(w) for w in term.split(" "))
-        before = r"(?<!\w)" if _WORD.match(term[0]) else ""
-        after = r"(?!\w)" if _WORD.match(term[-1]) else ""
-        parts.append(f"{before}{body}{after}")
-    if not parts:
-        return None
-    return re.compile("|".join(parts), re.IGNORECASE)
+    return TermIndex(terms).pattern
 
 
 def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
@@ -158,8 +141,11 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
     whose identifier is not nameable. Respondent ids: every ``respondent_id`` of the survey.
     Organisation identifiers (with ``identifiers``): the ``org_id`` of every organisation
     that is not nameable, since a charity or company number names it as surely as its
-    name does. Terms that :func:`searchable` rejects are left out; how many is logged (never
-    which).
+    name does; they are searched with their prefix and, when their number has at least
+    :data:`~analysis.textmatch.MIN_IDENTIFIER_DIGITS` digits, as that number alone
+    (:func:`~analysis.textmatch.identifier_forms`). Names and respondent ids that
+    :func:`searchable` rejects, and identifiers that :func:`searchable_identifier` rejects
+    ("007"), are left out; how many is logged (never which).
 
     Parameters
     ----------
@@ -206,7 +192,8 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
     ids = {str(o) for o in orgs["org_id"] if str(o) not in nameable} if identifiers else set()
     for kind, terms in (("organisation name", names), ("respondent id", respondents),
                         ("organisation identifier", ids)):
-        keep = sorted(t for t in terms if searchable(t))
+        rule = searchable_identifier if kind == "organisation identifier" else searchable
+        keep = sorted(t for t in terms if rule(t))
         if len(keep) < len(terms):
             log.warning("leak check: %d %s(s) too short or too generic to search for",
                         len(terms) - len(keep), kind)
@@ -216,90 +203,12 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
 
 # -- scanning -----------------------------------------------------------------------------
 
-def _fold(text: str):
-    """Text as searched: normalised, whitespace runs as one space, lower case.
-
-    Returns the folded text and a function mapping a folded position back to (about) the
-    position in ``text`` (for line numbers).
-    """
-    text = normalise(text)
-    pieces, folded_at, original_at = [], [], []
-    pos = length = 0
-    for m in _SPACES.finditer(text):
-        pieces.append(text[pos:m.start()])
-        length += m.start() - pos
-        pieces.append(" ")
-        length += 1
-        folded_at.append(length)
-        original_at.append(m.end())
-        pos = m.end()
-    pieces.append(text[pos:])
-    folded = "".join(pieces).lower()
-
-    def position(i: int) -> int:
-        j = bisect.bisect_right(folded_at, i) - 1
-        return i if j < 0 else original_at[j] + (i - folded_at[j])
-
-    return folded, position
-
-
-class TermIndex:
-    """Many terms compiled into one trie-shaped regular expression over folded text.
-
-    A plain alternation of hundreds of names, case-insensitive, scans a page hundreds of
-    times slower: the trie tries only the branch of the character at hand. Terms are
-    folded like the text (:func:`normalise`, whitespace as one space, lower case); a term
-    that begins (ends) with a letter or digit only matches at a word boundary.
-
-    Examples
-    --------
-    >>> idx = TermIndex(["Age UK", "Age UK Coventry", "Hope"])
-    >>> text = "age uk coventry and hopeful age uk"
-    >>> [text[a:b] for a, b in idx.finditer(text)]
-    ['age uk coventry', 'age uk']
-    """
-
-    def __init__(self, terms):
-        folded = {" ".join(normalise(t).split()).lower() for t in terms}
-        folded.discard("")
-        self.size = len(folded)
-        parts = []
-        for word_start in (True, False):
-            trie: dict = {}
-            for t in folded:
-                if bool(_WORD.match(t[0])) == word_start:
-                    node = trie
-                    for ch in t:
-                        node = node.setdefault(ch, {})
-                    node[""] = {}
-            if trie:
-                parts.append((r"(?<!\w)" if word_start else "") + self._build(trie, ""))
-        self.pattern = re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
-
-    @classmethod
-    def _build(cls, node: dict, last: str) -> str:
-        alts = [re.escape(ch) + cls._build(child, ch) for ch, child in sorted(node.items()) if ch]
-        if "" in node:  # a term ends here; longer terms are tried first
-            alts.append(r"(?!\w)" if _WORD.match(last) else "")
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    def __bool__(self) -> bool:
-        return self.pattern is not None
-
-    def finditer(self, folded: str):
-        """``(start, end)`` of every match in already folded text."""
-        if self.pattern is None:
-            return
-        for m in self.pattern.finditer(folded):
-            yield m.start(), m.end()
-
-
 class _Scanner:
     """Searches pieces of files for the compiled terms and collects findings."""
 
     def __init__(self, terms: dict[str, list[str]]):
         self.allowed = TermIndex(terms.get(ALLOWED, []))
-        self.indexes = {k: TermIndex(v) for k, v in terms.items() if k != ALLOWED and v}
+        self.indexes = {k: TermIndex(v, identifiers=k == IDENTIFIER) for k, v in terms.items() if k != ALLOWED and v}
         self.findings: list[Finding] = []
         self._seen: set[tuple] = set()
 
@@ -313,7 +222,7 @@ class _Scanner:
         """Search plain text; with ``line_numbers`` the finding says which line."""
         if not text or not self.indexes:
             return
-        folded, positions = _fold(text)
+        folded = fold(text)
         allowed = list(self.allowed.finditer(folded)) if self.allowed else []
         for kind, index in self.indexes.items():
             line, counted = 1, 0  # matches come in order: count line breaks incrementally
@@ -322,9 +231,8 @@ class _Scanner:
                     continue  # part of a longer nameable name
                 label = where
                 if line_numbers:
-                    at = max(positions(start), counted)
-                    line += text.count("\n", counted, at)
-                    counted = at
+                    line += folded.count("\n", counted, start)
+                    counted = start
                     label = f"{where}, line {line}"
                 elif (kind, path, label) in self._seen:
                     break  # no line numbers: one finding per kind and place is enough
@@ -563,9 +471,13 @@ def check_rendered(study, paths, *, terms: dict | None = None, identifiers: bool
     (tEXt, zTXt and iTXt chunks). Other files are searched as text. Directories are searched
     recursively, hidden files included (a leftover temporary file would be published too).
 
-    Matching: case-insensitive, after decoding HTML/XML entities (``&amp;`` is ``&``),
-    Unicode NFKC with curly quotes straightened, any whitespace run matching a space, whole
-    words only. Names shorter than :data:`MIN_TERM_LENGTH` letters and digits or in
+    Matching: both the names and the text are normalised first (:func:`normalise`: HTML/XML
+    entities decoded repeatedly, invisible characters such as soft hyphens and zero-width
+    spaces removed, Unicode NFKC, look-alike letters from other alphabets read as the Latin
+    letter they imitate, ``&`` read as ``and``, case folded); between the words of a name
+    any whitespace, hyphens or nothing may stand; whole words only. Organisation
+    identifiers are found with any separators between their parts, and long numbers alone
+    (:func:`~analysis.textmatch.identifier_forms`). Names shorter than :data:`MIN_TERM_LENGTH` letters and digits or in
     :data:`GENERIC_NAMES` are not searched (see :func:`searchable`). Text drawn into a PNG's
     pixels cannot be searched: the suite saves every figure also as SVG with text kept as
     text (``svg.fonttype = "none"``), and that twin is searched.
