@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.files import restore_formulas
 from analysis.paths import resolve_study_path
 from analysis.schema import SECTOR_GROUP_OF, TABLES, TRUST_COLUMNS, VALUE_COLUMNS, Table
 from analysis.validation import (
@@ -236,7 +237,7 @@ def _read_sources(path: Path, problems: Problems) -> tuple[dict, dict, list[Path
                               "imported file name does not start with a table name and '-': ignored")
                 continue
             files.append(csv)
-            raw = _read_csv(csv)
+            raw = restore_formulas(_read_csv(csv))  # cells neutralised by write_csv_for_people
             label = f"imports/{csv.name}"
             if name in raws:
                 _append_source(raws, sources, name, raw, label)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.files import write_new_file
+from analysis.files import csv_bytes_for_people, write_new_file
 from analysis.funding.threesixtygiving import GRANT_COLUMNS, POSTCODE_COLUMN
 from analysis.study import phase_of_dates
 
@@ -173,10 +173,15 @@ def import_file_name(source: Path, when: datetime | None = None, n: int = 1) -> 
 
 
 def write_import(grants: pd.DataFrame, imports: Path, source: Path) -> Path:
-    """Write grants to a new file in ``imports/``, atomically, never overwriting one that exists."""
+    """Write grants to a new file in ``imports/``, atomically, never overwriting one that exists.
+
+    Text cells that a spreadsheet would run as a formula (a title beginning with ``=``, ``+``,
+    ``-`` or ``@``) are written with a leading ``'`` (:func:`analysis.files.neutralise_cell`);
+    the loader restores them.
+    """
     out = grants.reindex(columns=IMPORT_COLUMNS).copy()
     for column in ("Award Date", "Application Date"):
         out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
     when = datetime.now()
-    data = out.to_csv(index=False).encode("utf-8")
+    data = csv_bytes_for_people(out, encoding="utf-8")  # formula cells neutralised; the loader restores them
     return write_new_file(imports, lambda n: import_file_name(source, when, n), data)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.files import write_new_file
+from analysis.files import csv_bytes_for_people, write_new_file
 from analysis.qdpx.mapping import Mapping, read_mapping
 from analysis.qdpx.positions import PositionConvention, PositionError, _offsets, choose_convention, extract_text
 from analysis.qdpx.reader import Case, Project, read_qdpx
@@ -254,7 +254,9 @@ def write_new_csv(df: pd.DataFrame, directory, stem: str) -> Path:
     """Write ``df`` to ``directory/stem.csv``, or ``stem-2.csv``, ``stem-3.csv``... never overwriting.
 
     The file is written to a temporary file in the same folder and then linked into place,
-    so a reader never sees half a file and an existing file is never replaced.
+    so a reader never sees half a file and an existing file is never replaced. Text cells that
+    a spreadsheet would run as a formula get a leading ``'`` (:func:`analysis.files.neutralise_cell`);
+    the loader and :func:`analysis.qdpx_mapping.read_mapping` restore them.
 
     Examples
     --------
@@ -263,7 +265,7 @@ def write_new_csv(df: pd.DataFrame, directory, stem: str) -> Path:
     >>> [write_new_csv(pd.DataFrame({"a": [1]}), d, "evidence-x").name for _ in range(3)]
     ['evidence-x.csv', 'evidence-x-2.csv', 'evidence-x-3.csv']
     """
-    data = df.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    data = csv_bytes_for_people(df)  # formula cells neutralised (the loader and read_mapping restore them)
     return write_new_file(directory, lambda n: f"{stem}.csv" if n == 1 else f"{stem}-{n}.csv", data)
 
 

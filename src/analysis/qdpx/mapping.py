@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.files import restore_cell
 from analysis.qdpx.reader import Code, Project, Variable, _norm_guid  # noqa: F401 -- the doctests build projects
 from analysis.schema import EVIDENCE_DIRECTIONS, KINDS, STATUSES
 
@@ -106,7 +107,7 @@ def _read_csv_rows(path) -> list[dict]:
     if reader.fieldnames is None:
         return []
     reader.fieldnames = [(f or "").strip().lower() for f in reader.fieldnames]
-    return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    return [{k: restore_cell(v or "").strip() for k, v in row.items() if k} for row in reader]
 
 
 def read_mapping(path, project: Project) -> Mapping:
