@@ -242,13 +242,19 @@ def searchable_identifier(org_id: str) -> bool:
 def identifier_forms(org_id: str) -> list[list[str]]:
     """The forms in which an organisation identifier is searched for, as lists of its parts.
 
-    Always the whole identifier, its parts (runs of letters, runs of digits) separated by
-    anything or nothing: GB-CHC-1234567 is found as "GB CHC 1234567", "gb.chc.1234567" and
-    "gbchc1234567". When its last run of digits has at least :data:`MIN_IDENTIFIER_DIGITS`
-    digits, also that number alone, as a whole number (not inside a longer number or a
-    decimal), with or without its leading zeros while it keeps that many digits: a charity
-    or company number names the organisation without its prefix. Shorter numbers are searched
-    only with their prefix ("GB-CHC-7" is found, "7" alone is not).
+    The rule (documented here, tested in tests/test_leak_normalise.py):
+
+    - the whole identifier, its parts (runs of letters, runs of digits) separated by
+      anything or nothing: GB-CHC-1234567 is found as "GB CHC 1234567", "gb.chc.1234567"
+      and "gbchc1234567";
+    - when its last run of digits has at least :data:`MIN_IDENTIFIER_DIGITS` digits, also
+      that number alone, as a whole number (not inside a longer number, not after a decimal
+      point), its digits perhaps split by a space or hyphen, with or without its leading
+      zeros while it keeps that many digits: a charity or company number names the
+      organisation without its prefix;
+    - shorter numbers are searched only with their prefix ("GB-CHC-7" is found, "7" alone
+      is not), and an identifier of digits only is searched only as a number alone, so
+      "12345" or "007" is not searched at all (see :func:`searchable_identifier`).
 
     Examples
     --------
