@@ -27,10 +27,10 @@ from analysis.files import (
     restore_formulas,
     write_csv_for_people,
 )
-from analysis.qdpx_import import import_evidence, write_new_csv
-from analysis.qdpx_mapping import read_mapping, starter_mapping
-from analysis.qdpx_reader import read_qdpx
-from tests.conftest import TINY_SETTINGS, tiny_tables, write_study
+from analysis.qdpx.importer import import_evidence, write_new_csv
+from analysis.qdpx.mapping import read_mapping, starter_mapping
+from analysis.qdpx.reader import read_qdpx
+from tests.helpers import TINY_SETTINGS, tiny_tables, write_study
 from tests.qdpx_fixtures import QdpxBuilder
 
 # Payloads a spreadsheet would run, each starting with a different trigger.

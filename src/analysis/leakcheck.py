@@ -187,7 +187,8 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
     responses = getattr(study, "survey_responses", None)
     if responses is not None and len(responses):
         respondents = {str(r) for r in responses["respondent_id"].dropna().unique()}
-    allowed = {str(n) for o, n in zip(orgs["org_id"], orgs["name"], strict=False) if str(o) in nameable and isinstance(n, str)}
+    allowed = {str(n) for o, n in zip(orgs["org_id"], orgs["name"], strict=False)
+               if str(o) in nameable and isinstance(n, str)}
     out = {ALLOWED: sorted(allowed)}
     ids = {str(o) for o in orgs["org_id"] if str(o) not in nameable} if identifiers else set()
     for kind, terms in (("organisation name", names), ("respondent id", respondents),

@@ -256,7 +256,7 @@ def write_new_csv(df: pd.DataFrame, directory, stem: str) -> Path:
     The file is written to a temporary file in the same folder and then linked into place,
     so a reader never sees half a file and an existing file is never replaced. Text cells that
     a spreadsheet would run as a formula get a leading ``'`` (:func:`analysis.files.neutralise_cell`);
-    the loader and :func:`analysis.qdpx_mapping.read_mapping` restore them.
+    the loader and :func:`analysis.qdpx.mapping.read_mapping` restore them.
 
     Examples
     --------
