@@ -407,3 +407,27 @@ def test_notebook_json_escapes_do_not_hide_a_name(study, tmp_path):
     nb.metadata["papermill"] = {"parameters": {"partner": _every_other(FORUM, "\u00ad")}}
     (tmp_path / "n.ipynb").write_text(json.dumps(nb, ensure_ascii=True), encoding="utf-8")
     assert [f.kind for f in check_rendered(study, tmp_path)] == ["organisation name"]
+
+
+# -- figures made by the suite itself (matplotlib SVG and PNG, the page's embedded figure) ----
+
+@pytest.mark.parametrize("disguise", ["soft hyphens", "zero-width spaces", "Cyrillic look-alikes",
+                                      "Greek look-alikes in capitals", "direction marks and zero-width joiners"])
+def test_disguised_name_in_a_figure_title_found_in_svg_png_and_page(study, tmp_path, disguise):
+    import matplotlib.pyplot as plt
+
+    from analysis import style
+
+    title = f"Trust received by {DISGUISES[disguise](FORUM)}"
+    fig, ax = style.new_figure(title, f"Bar chart: {title}")
+    ax.bar(["a", "b"], [1, 2])
+    style.save_figure(fig, tmp_path, "trust")
+    (tmp_path / "page.html").write_text(f"<html><body>{style.figure_html(fig, caption='Trust')}</body></html>",
+                                        encoding="utf-8")
+    plt.close(fig)
+    found = check_rendered(study, tmp_path)
+    files = {f.path.rsplit("/", 1)[-1] for f in found}
+    assert files == {"trust.svg", "trust.png", "page.html"}, disguise
+    assert {f.kind for f in found} == {"organisation name"}
+    assert any(f.where == "SVG text" for f in found)  # the drawn title, not only its metadata
+    _never_reveals(found)
