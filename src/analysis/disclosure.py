@@ -214,7 +214,7 @@ def _scrubber(replacements: dict[str, str]):
     normalise alike, the later one in ``replacements`` decides the replacement.
     """
     from analysis.leakcheck import searchable
-    from analysis.textmatch import TermIndex, fold_with_spans, match_key, normalise
+    from analysis.textmatch import TermIndex, fold, fold_with_spans, match_key, normalise
 
     names = [k for k in replacements if searchable(k)]
     lookup = {match_key(normalise(k)): replacements[k] for k in names}
@@ -223,8 +223,8 @@ def _scrubber(replacements: dict[str, str]):
         return lambda text: text
 
     def scrub(text):
-        if not isinstance(text, str):
-            return text
+        if not isinstance(text, str) or not index.pattern.search(fold(text)):
+            return text  # the common case, without folding character by character
         folded, spans = fold_with_spans(text)
         out, pos = [], 0
         for start, end in index.finditer(folded):

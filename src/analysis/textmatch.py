@@ -108,6 +108,8 @@ def _unescape(text: str) -> str:
 
 def _fold_piece(text: str) -> str:
     """Everything but entity decoding and whitespace, for a whole text or one character."""
+    if text.isascii():  # nothing to normalise or remove, no look-alikes: case and "&" only
+        return text.replace("&", " and ").lower()
     table = _table()
     text = unicodedata.normalize("NFKC", text.translate(table)).translate(table).casefold()
     return unicodedata.normalize("NFKC", text)
@@ -152,6 +154,14 @@ def normalise(text: str) -> str:
     return " ".join(fold(text).split())
 
 
+_PLAIN_RUN = re.compile("[\x00-\x25\x27-\x7f]+")
+
+
+def _takes_marks(ch: str) -> bool:
+    """Whether ``ch`` belongs to the character before it (a combining mark or an invisible)."""
+    return not ch.isascii() and bool(unicodedata.combining(ch) or _INVISIBLE.match(ch))
+
+
 def fold_with_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
     """:func:`fold` of ``text`` and, for each character of it, the span of ``text`` it came from.
 
@@ -194,9 +204,19 @@ def fold_with_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
         chars, spans = "".join(out), out_spans
     folded, folded_spans = [], []
     i, n = 0, len(chars)
-    while i < n:  # one character with the combining marks (and invisibles) after it
-        j = i + 1
-        while j < n and (unicodedata.combining(chars[j]) or _INVISIBLE.match(chars[j])):
+    while i < n:
+        plain = _PLAIN_RUN.match(chars, i)  # ASCII but "&": folds to its lower case, one to one
+        if plain:
+            j = plain.end()
+            if j < n and _takes_marks(chars[j]):
+                j -= 1  # the run's last character goes with the marks after it
+            if j > i:
+                folded.append(chars[i:j].lower())
+                folded_spans.extend(spans[i:j])
+                i = j
+                continue
+        j = i + 1  # one character with the combining marks (and invisibles) after it
+        while j < n and _takes_marks(chars[j]):
             j += 1
         piece = _fold_piece(chars[i:j])
         folded.append(piece)
