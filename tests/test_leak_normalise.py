@@ -431,3 +431,15 @@ def test_disguised_name_in_a_figure_title_found_in_svg_png_and_page(study, tmp_p
     assert {f.kind for f in found} == {"organisation name"}
     assert any(f.where == "SVG text" for f in found)  # the drawn title, not only its metadata
     _never_reveals(found)
+
+
+def test_grant_recipient_outside_the_study_found_by_its_charity_number(study):
+    grants = pd.DataFrame(
+        [["360G-w-1", "Lunch club", "GBP", "900", "2020-06-01", "GB-CHC-1099887", "Upper Wick Lunch Club",
+          "GB-LAE-MDW", "Meadowgate Borough Council"]],
+        columns=["Identifier", "Title", "Currency", "Amount Awarded", "Award Date", "Recipient Org:Identifier",
+                 "Recipient Org:Name", "Funding Org:Identifier", "Funding Org:Name"])
+    s = study.replace(grants=grants)
+    assert "GB-CHC-1099887" in leak_terms(s)["organisation identifier"]
+    assert "GB-LAE-MDW" not in leak_terms(s)["organisation identifier"]  # the nameable funder
+    assert [f.kind for f in check_text(s, "Charity 1099887 ran it")] == ["organisation identifier"]

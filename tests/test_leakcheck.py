@@ -84,7 +84,7 @@ def test_leak_terms(study):
     assert terms["organisation name"] == sorted([LEAKED, "Age UK", SCRIPT, "Elsewhere Trust",
                                                  "Northtown Council Food Fund"])
     assert terms["organisation identifier"] == sorted(["GB-CHC-7", "GB-CHC-8", "GB-CHC-10", "GB-CHC-11",
-                                                       "GB-CHC-12"])  # "007" too short
+                                                       "GB-CHC-12", "GB-CHC-99"])  # "007" too short; 99: a recipient
     assert "organisation identifier" not in {k for k, v in leak_terms(study, identifiers=False).items() if v}
     assert terms["respondent id"] == ["R001"]  # "R2" is too short to search for
     assert terms[ALLOWED] == ["Age UK Northtown", "Northtown Council"]

@@ -140,8 +140,9 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
     ``study.settings["nameable"]``, and every recipient or funder name in the grants table
     whose identifier is not nameable. Respondent ids: every ``respondent_id`` of the survey.
     Organisation identifiers (with ``identifiers``): the ``org_id`` of every organisation
-    that is not nameable, since a charity or company number names it as surely as its
-    name does; they are searched with their prefix and, when their number has at least
+    that is not nameable, and the identifier of every grant recipient or funder whose name
+    is searched for, since a charity or company number names it as surely as its name does.
+    They are searched with their prefix and, when their number has at least
     :data:`~analysis.textmatch.MIN_IDENTIFIER_DIGITS` digits, as that number alone
     (:func:`~analysis.textmatch.identifier_forms`). Names and respondent ids that
     :func:`searchable` rejects, and identifiers that :func:`searchable_identifier` rejects
@@ -176,6 +177,7 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
         if str(org_id) not in nameable and isinstance(name, str):
             names.add(name)
     grants = getattr(study, "grants", None)
+    grant_ids: set[str] = set()
     if grants is not None and len(grants):
         for id_col, name_col in (("Recipient Org:Identifier", "Recipient Org:Name"),
                                  ("Funding Org:Identifier", "Funding Org:Name")):
@@ -183,6 +185,8 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
                 for org_id, name in zip(grants[id_col], grants[name_col], strict=False):
                     if isinstance(name, str) and str(org_id) not in nameable:
                         names.add(name)
+                        if identifiers and isinstance(org_id, str):
+                            grant_ids.add(org_id)  # a recipient's charity number names it too
     respondents: set[str] = set()
     responses = getattr(study, "survey_responses", None)
     if responses is not None and len(responses):
@@ -190,7 +194,7 @@ def leak_terms(study, *, identifiers: bool = True) -> dict[str, list[str]]:
     allowed = {str(n) for o, n in zip(orgs["org_id"], orgs["name"], strict=False)
                if str(o) in nameable and isinstance(n, str)}
     out = {ALLOWED: sorted(allowed)}
-    ids = {str(o) for o in orgs["org_id"] if str(o) not in nameable} if identifiers else set()
+    ids = ({str(o) for o in orgs["org_id"] if str(o) not in nameable} | grant_ids) if identifiers else set()
     for kind, terms in (("organisation name", names), ("respondent id", respondents),
                         ("organisation identifier", ids)):
         rule = searchable_identifier if kind == "organisation identifier" else searchable
