@@ -6,6 +6,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from analysis.graph_backend import betweenness, louvain_communities
 from analysis.networks.sectors import council_vcse_asymmetry, cross_sector_share, ei_index
 from analysis.values import as_float
 
@@ -26,9 +27,6 @@ __all__ = [
 #: Ratings run from 1 to 4 (PARTNER tool); "% of maximum" is relative to this.
 MAX_RATING = 4
 
-#: Above this many nodes, betweenness is estimated from a seeded sample of sources.
-BETWEENNESS_EXACT_MAX_NODES = 1000
-BETWEENNESS_SAMPLE = 500
 
 
 # --------------------------------------------------------------------------------------
@@ -74,6 +72,16 @@ def reciprocity(G) -> float:
         return float("nan")
     mutual = sum(1 for u, v in G.edges() if G.has_edge(v, u))
     return mutual / m
+
+
+def _skeleton(G):
+    """The undirected graph of ``G`` without attributes: ``G.to_undirected()`` without copying ratings."""
+    if not G.is_directed():
+        return G
+    U = nx.Graph()
+    U.add_nodes_from(G)
+    U.add_edges_from(G.edges())
+    return U
 
 
 def freeman_centralization(G, kind: str = "degree", directed: bool = False) -> float:
@@ -122,8 +130,7 @@ def freeman_centralization(G, kind: str = "degree", directed: bool = False) -> f
             scores = np.array([d for _, d in G.degree()], dtype=float)
             denom = 2.0 * (n - 1) * (n - 2)
         else:
-            U = G.to_undirected(as_view=False) if G.is_directed() else G
-            scores = np.array([d for _, d in U.degree()], dtype=float)
+            scores = np.array([d for _, d in _skeleton(G).degree()], dtype=float)
             denom = float((n - 1) * (n - 2))
     elif kind in ("in_degree", "out_degree"):
         if not G.is_directed():
@@ -132,8 +139,7 @@ def freeman_centralization(G, kind: str = "degree", directed: bool = False) -> f
         scores = np.array([d for _, d in degree], dtype=float)
         denom = float((n - 1) ** 2)
     elif kind == "betweenness":
-        U = G.to_undirected(as_view=False) if G.is_directed() else G
-        scores = np.array(list(nx.betweenness_centrality(U, normalized=True).values()), dtype=float)
+        scores = np.array(list(betweenness(_skeleton(G), normalized=True).values()), dtype=float)
         denom = float(n - 1)
     else:
         raise ValueError(f"kind must be degree, in_degree, out_degree or betweenness, not {kind!r}")
@@ -231,13 +237,13 @@ def trust_received(G, attrs=("trust", "value"), min_n: int = 0) -> pd.DataFrame:
     return out
 
 
-def brokers(G, k: int = 5, seed: int = 0, exact_max_nodes: int = BETWEENNESS_EXACT_MAX_NODES) -> pd.DataFrame:
+def brokers(G, k: int = 5, seed: int = 0) -> pd.DataFrame:
     """The ``k`` organisations with the highest betweenness: who sits on others' shortest paths.
 
-    Betweenness is computed on the directed graph and normalised. Above
-    ``exact_max_nodes`` nodes it is estimated from a seeded sample of
-    ``BETWEENNESS_SAMPLE`` source nodes (networkx's ``k`` approximation, Brandes and
-    Pich 2007), which the returned frame records in its ``attrs["approximate"]``.
+    Betweenness is exact, computed on the directed graph and normalised by ``(n - 1)(n - 2)``
+    ordered pairs, as ``networkx.betweenness_centrality(G, normalized=True)``; igraph
+    computes it (:func:`analysis.graph_backend.betweenness`). Nothing is sampled, so
+    ``seed`` changes nothing; it is kept so that existing calls still run.
 
     Returns
     -------
@@ -256,10 +262,7 @@ def brokers(G, k: int = 5, seed: int = 0, exact_max_nodes: int = BETWEENNESS_EXA
     Sociometry 40: 35-41. Brandes, U. (2001). A faster algorithm for betweenness
     centrality. J. Math. Sociology 25(2): 163-177.
     """
-    n = G.number_of_nodes()
-    approximate = n > exact_max_nodes
-    sample = min(BETWEENNESS_SAMPLE, n) if approximate else None
-    scores = nx.betweenness_centrality(G, k=sample, normalized=True, seed=seed)
+    scores = betweenness(G, normalized=True)
     out = pd.DataFrame(
         {
             "org_id": list(scores),
@@ -268,15 +271,14 @@ def brokers(G, k: int = 5, seed: int = 0, exact_max_nodes: int = BETWEENNESS_EXA
             "betweenness": list(scores.values()),
         }
     ).set_index("org_id")
-    out = out.sort_values("betweenness", ascending=False, kind="stable").head(k)
-    out.attrs["approximate"] = approximate
-    return out
+    return out.sort_values("betweenness", ascending=False, kind="stable").head(k)
 
 
 def communities(G, seed: int = 0, resolution: float = 1.0) -> list[set]:
     """Groups of organisations more tied among themselves than to others (Louvain, seeded).
 
-    Runs on the undirected graph (a tie in either direction joins two organisations).
+    Runs on the undirected graph (a tie in either direction joins two organisations),
+    with igraph's multilevel method (:func:`analysis.graph_backend.louvain_communities`).
     Returns communities largest first; isolates form communities of one.
 
     Examples
@@ -290,11 +292,8 @@ def communities(G, seed: int = 0, resolution: float = 1.0) -> list[set]:
     Blondel, V. D., Guillaume, J.-L., Lambiotte, R. and Lefebvre, E. (2008). Fast
     unfolding of communities in large networks. J. Stat. Mech. P10008.
     """
-    if G.number_of_nodes() == 0:
-        return []
-    U = G.to_undirected(as_view=False) if G.is_directed() else G
-    found = nx.community.louvain_communities(U, weight=None, resolution=resolution, seed=seed)
-    return sorted((set(c) for c in found), key=lambda c: (-len(c), sorted(map(str, c))))
+    found = louvain_communities(G, seed=seed, resolution=resolution)
+    return sorted(found, key=lambda c: (-len(c), sorted(map(str, c))))
 
 
 # --------------------------------------------------------------------------------------
