@@ -17,10 +17,15 @@ def _name(spec: str) -> str:
     return re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0].strip().lower().replace("_", "-")
 
 
+#: conda-forge names of packages that PyPI names otherwise (conda-forge's "igraph" is the C library)
+CONDA_NAMES = {"python-igraph": "igraph"}
+
+
 def test_environment_yml_has_the_same_runtime_dependencies_as_pyproject():
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
-    conda = [d for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip"))]
+    conda = [d for d in env["dependencies"] if isinstance(d, str) and _name(d) not in ("python", "pip")]
+    conda = [CONDA_NAMES[_name(d)] + d[len(_name(d)):] if _name(d) in CONDA_NAMES else d for d in conda]
     assert {_name(d): d.replace(" ", "") for d in pyproject["project"]["dependencies"]} == {
         _name(d): d.replace(" ", "") for d in conda
     }
