@@ -28,12 +28,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYO
              "NUMBA_NUM_THREADS", "GRAPHBLAS_NTHREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
+import argparse  # noqa: E402 -- thread pools are set to one thread before any library loads
+import random  # noqa: E402 -- thread pools are set to one thread before any library loads
+import time  # noqa: E402 -- thread pools are set to one thread before any library loads
 
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
+import networkx as nx  # noqa: E402 -- thread pools are set to one thread before any library loads
+import numpy as np  # noqa: E402 -- thread pools are set to one thread before any library loads
 
 
 def random_digraph(n: int, mean_degree: float = 10.0, seed: int = 0) -> nx.DiGraph:
@@ -196,7 +196,7 @@ def main() -> None:
         for name, fn in BETWEENNESS.items():
             try:
                 tc, t, scores, note = fn(G, args.repeat, args.nx_exact)
-            except Exception as exc:  # noqa: BLE001 - a candidate that cannot run says why
+            except Exception as exc:  # noqa: BLE001 -- a candidate that cannot run says why
                 print(f"  {name:<24} {'-':>9} {'-':>9}   {'-':<22}   cannot run: {type(exc).__name__}: "
                       f"{str(exc).splitlines()[0][:90]}")
                 continue
@@ -210,7 +210,7 @@ def main() -> None:
         for name, fn in LOUVAIN.items():
             try:
                 t, count, q = fn(G, args.repeat)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 -- a candidate that cannot run says why
                 print(f"  {name:<24} cannot run: {type(exc).__name__}: {exc}")
                 continue
             print(f"  {name:<24} {t:8.3f}s   {count:11d}  {q:10.4f}")

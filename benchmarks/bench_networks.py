@@ -23,21 +23,21 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import time  # noqa: E402
+import argparse  # noqa: E402 -- thread pools are set to one thread before numpy loads
+import time  # noqa: E402 -- thread pools are set to one thread before numpy loads
 
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
+import networkx as nx  # noqa: E402 -- thread pools are set to one thread before numpy loads
+import numpy as np  # noqa: E402 -- thread pools are set to one thread before numpy loads
 
-from analysis.networks import (  # noqa: E402
+from analysis.networks import (  # noqa: E402 -- thread pools are set to one thread before numpy loads
     brokerage_roles,
     brokers,
     ei_permutation_test,
     network_summary,
     trust_received,
 )
-from analysis.networks.change import density_change_bootstrap, qap_correlation  # noqa: E402
-from analysis.schema import SECTOR_GROUPS  # noqa: E402
+from analysis.networks.change import density_change_bootstrap, qap_correlation  # noqa: E402 -- thread pools are set to one thread before numpy loads
+from analysis.schema import SECTOR_GROUPS  # noqa: E402 -- thread pools are set to one thread before numpy loads
 
 
 def synthetic_network(n: int, mean_degree: float = 10.0, seed: int = 0) -> nx.DiGraph:
@@ -86,9 +86,11 @@ def bench(n: int, permutations: int, seed: int = 0) -> dict:
     timed("trust_received", lambda: trust_received(G), times)
     timed("brokers (betweenness)", lambda: brokers(G, k=10, seed=seed), times)
     timed("brokerage_roles", lambda: brokerage_roles(G), times)
-    timed(f"E-I test ({permutations} perms)", lambda: ei_permutation_test(G, permutations=permutations, seed=seed), times)
+    timed(f"E-I test ({permutations} perms)",
+          lambda: ei_permutation_test(G, permutations=permutations, seed=seed), times)
     timed(f"QAP ({permutations} perms)", lambda: qap_correlation(G, H, permutations=permutations, seed=seed), times)
-    timed(f"density bootstrap ({permutations})", lambda: density_change_bootstrap(G, H, n_boot=permutations, seed=seed), times)
+    timed(f"density bootstrap ({permutations})",
+          lambda: density_change_bootstrap(G, H, n_boot=permutations, seed=seed), times)
     return {"n": n, "ties": G.number_of_edges(), "times": times}
 
 

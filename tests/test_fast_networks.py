@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from analysis import graph_backend
-from analysis.network_change import qap_correlation
-from analysis.network_sectors import BROKERAGE_ROLES, _open_two_paths, brokerage_roles, ei_permutation_test
-from analysis.networks import brokers, communities, freeman_centralization
+from analysis.networks.change import qap_correlation
+from analysis.networks.measures import brokers, communities, freeman_centralization
+from analysis.networks.sectors import BROKERAGE_ROLES, _open_two_paths, brokerage_roles, ei_permutation_test
 
 TOL = 1e-9
 
@@ -95,7 +95,7 @@ def test_betweenness_with_two_shortest_paths_by_hand():
 
 
 def test_betweenness_equals_networkx_on_the_emon_networks(emon):
-    for name, G in emon.items():
+    for G in emon.values():
         for normalized in (True, False):
             assert_same_scores(graph_backend.betweenness(G, normalized=normalized),
                                nx.betweenness_centrality(G, normalized=normalized))
@@ -251,7 +251,7 @@ def test_open_two_paths_are_the_same_in_any_chunk_size():
     expected = {(a, b, c) for b in G for a in G.predecessors(b) for c in G.successors(b)
                 if a != c and not G.has_edge(a, c)}
     for chunk in (1, 7, 100, 1 << 21):
-        found = [tuple(t) for a, b, c in _open_two_paths(src, dst, 40, chunk=chunk) for t in zip(a, b, c)]
+        found = [tuple(t) for a, b, c in _open_two_paths(src, dst, 40, chunk=chunk) for t in zip(a, b, c, strict=True)]
         assert len(found) == len(expected) and set(found) == expected, chunk
 
 
@@ -290,7 +290,7 @@ def test_ei_permutation_test_equals_a_plain_loop():
     G = nx.gnm_random_graph(60, 300, seed=13, directed=True)
     rng = np.random.default_rng(13)
     groups = [str(rng.choice(["council", "health", "vcse"])) for _ in G]
-    nx.set_node_attributes(G, dict(zip(G, groups)), "g")
+    nx.set_node_attributes(G, dict(zip(G, groups, strict=True)), "g")
     labels = np.unique(groups, return_inverse=True)[1]
     edges = np.array(G.edges())
 

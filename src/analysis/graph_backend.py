@@ -31,7 +31,7 @@ class IGraph:
 
     def as_dict(self, values) -> dict:
         """``{node: value}`` for a sequence of values in vertex order."""
-        return dict(zip(self.nodes, (float(x) for x in values)))
+        return dict(zip(self.nodes, (float(x) for x in values), strict=True))
 
 
 def to_igraph(G, directed: bool | None = None) -> IGraph:
@@ -165,6 +165,6 @@ def louvain_communities(G, seed: int | None = 0, resolution: float = 1.0) -> lis
     with _seeded(seed):
         membership = h.graph.community_multilevel(resolution=resolution).membership
     found: dict[int, set] = {}
-    for node, label in zip(h.nodes, membership):
+    for node, label in zip(h.nodes, membership, strict=True):
         found.setdefault(label, set()).add(node)
     return list(found.values())
