@@ -19,7 +19,43 @@ import igraph as ig
 import networkx as nx
 import numpy as np
 
-__all__ = ["IGraph", "to_igraph", "betweenness", "louvain_communities"]
+__all__ = ["edge_index", "IGraph", "to_igraph", "betweenness", "louvain_communities"]
+
+
+def edge_index(G, nodes=None) -> tuple[np.ndarray, np.ndarray]:
+    """The ties of ``G`` as two integer arrays: positions of their ends in ``nodes``.
+
+    In the order of ``G.edges()`` (self-loops included). For a directed graph the sources
+    come from the out-degrees and only the targets are looked up one by one, which halves
+    the Python work of a loop over the ties.
+
+    Parameters
+    ----------
+    G : networkx.Graph or networkx.DiGraph
+    nodes : sequence, optional
+        Every node of ``G``, in the order that numbers them (default: ``G``'s order).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``src`` and ``dst``, int64.
+
+    Examples
+    --------
+    >>> edge_index(nx.DiGraph([("a", "b"), ("b", "c"), ("a", "c")]))
+    (array([0, 0, 1]), array([1, 2, 2]))
+    """
+    order = list(G)
+    nodes = order if nodes is None else nodes
+    index = {v: i for i, v in enumerate(nodes)}
+    if not G.is_directed():
+        pairs = np.fromiter((i for u, v in G.edges() for i in (index[u], index[v])), dtype=np.int64)
+        return pairs[0::2].copy(), pairs[1::2].copy()
+    out_degree = np.fromiter((len(nbrs) for nbrs in G.adj.values()), dtype=np.int64, count=len(order))
+    position = np.arange(len(order)) if nodes is order else np.array([index[v] for v in order], dtype=np.int64)
+    src = np.repeat(position, out_degree)
+    dst = np.fromiter((index[v] for nbrs in G.adj.values() for v in nbrs), dtype=np.int64, count=src.size)
+    return src, dst
 
 
 @dataclass(frozen=True)
@@ -70,9 +106,8 @@ def to_igraph(G, directed: bool | None = None) -> IGraph:
     if directed and not G.is_directed():
         raise nx.NetworkXNotImplemented("an undirected graph cannot be read as a directed one")
     nodes = list(G)
-    index = {v: i for i, v in enumerate(nodes)}
-    pairs = np.fromiter((i for u, v in G.edges() if u != v for i in (index[u], index[v])), dtype=np.int64)
-    pairs = pairs.reshape(-1, 2)
+    src, dst = edge_index(G, nodes)
+    pairs = np.column_stack([src, dst])[src != dst]
     if not directed and G.is_directed() and pairs.size:
         pairs = np.unique(np.sort(pairs, axis=1), axis=0)  # a mutual pair is one undirected edge
     return IGraph(ig.Graph(n=len(nodes), edges=pairs, directed=directed), nodes)

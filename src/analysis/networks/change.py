@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from analysis.graph_backend import edge_index
 from analysis.networks.measures import network_summary
 from analysis.networks.sectors import permutation_p_values
 from analysis.networks.text import MEASURES, format_measure, measure_value, rests_on_too_few
@@ -161,6 +162,10 @@ class QAPResult:
 
 
 def _matrix_parts(G, nodes, weight):
+    if weight is None and G.is_directed():  # every tie but self-loops, weight 1: no loop over attributes
+        src, dst = edge_index(G, nodes)
+        keep = src != dst
+        return src[keep], dst[keep], np.ones(int(keep.sum()))
     index = {v: i for i, v in enumerate(nodes)}
     src, dst, w = [], [], []
     for u, v, d in G.edges(data=True):
@@ -266,7 +271,7 @@ def qap_correlation(G1, G2, permutations: int = 1000, seed: int | None = 0, weig
 def _adjacency(G, nodes):
     s, d, _ = _matrix_parts(G, nodes, None)
     n = len(nodes)
-    return sparse.csr_matrix((np.ones(s.size), (s, d)), shape=(n, n))
+    return sparse.csr_matrix((np.ones(s.size, dtype=np.int64), (s, d)), shape=(n, n))
 
 
 def density_change_bootstrap(before, after, n_boot: int = 1000, seed: int | None = 0,
@@ -306,11 +311,11 @@ def density_change_bootstrap(before, after, n_boot: int = 1000, seed: int | None
     cells = n * (n - 1)
     d_before, d_after = A1.sum() / cells, A2.sum() / cells
     rng = np.random.default_rng(seed)
-    C = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)  # n_boot x n
-    pairs = n * n - (C ** 2).sum(axis=1)
+    C = np.ascontiguousarray(rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).T)  # n x n_boot counts
+    pairs = n * n - np.einsum("ij,ij->j", C, C)  # integers throughout: exact
     with np.errstate(invalid="ignore", divide="ignore"):
-        b1 = ((A1.T @ C.T).T * C).sum(axis=1) / pairs
-        b2 = ((A2.T @ C.T).T * C).sum(axis=1) / pairs
+        b1 = np.einsum("ij,ij->j", C, A1 @ C) / pairs
+        b2 = np.einsum("ij,ij->j", C, A2 @ C) / pairs
     diff = b2 - b1
     diff = diff[~np.isnan(diff)]
     alpha = (1 - level) / 2

@@ -146,8 +146,16 @@ def freeman_centralization(G, kind: str = "degree", directed: bool = False) -> f
     return float(np.sum(scores.max() - scores) / denom)
 
 
+def _floats(values: list) -> np.ndarray:
+    """Cells as floats, missing ones NaN: numpy's conversion, or ``as_float`` one by one when it refuses (pd.NA)."""
+    try:
+        return np.array(values, dtype=float)  # None becomes NaN
+    except (TypeError, ValueError):
+        return np.array([as_float(x) for x in values], dtype=float)
+
+
 def _edge_values(G, attr: str) -> np.ndarray:
-    vals = np.array([as_float(d.get(attr)) for _, _, d in G.edges(data=True)], dtype=float)
+    vals = _floats([d.get(attr) for _, _, d in G.edges(data=True)])
     return vals[~np.isnan(vals)]
 
 
@@ -225,7 +233,7 @@ def trust_received(G, attrs=("trust", "value"), min_n: int = 0) -> pd.DataFrame:
         row = {"org_id": node, "name": data.get("name", str(node)),
                "sector_group": data.get("sector_group"), "in_ties": G.in_degree(node)}
         for a in attrs:
-            vals = np.array([as_float(d.get(a)) for _, _, d in G.in_edges(node, data=True)], dtype=float)
+            vals = _floats([d.get(a) for _, _, d in G.in_edges(node, data=True)])
             vals = vals[~np.isnan(vals)]
             row[a] = float(vals.mean()) if vals.size and vals.size >= min_n else float("nan")
             row[f"{a}_n"] = int(vals.size)

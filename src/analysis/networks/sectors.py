@@ -9,6 +9,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from analysis.graph_backend import edge_index
 from analysis.schema import PUBLIC_GROUPS, VCSE_GROUP
 from analysis.values import as_float
 
@@ -35,11 +36,7 @@ def _labels(G, attr: str) -> tuple[list, np.ndarray]:
 
 
 def _edge_index(G, nodes) -> tuple[np.ndarray, np.ndarray]:
-    index = {v: i for i, v in enumerate(nodes)}
-    if G.number_of_edges() == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    src, dst = zip(*((index[u], index[v]) for u, v in G.edges()), strict=False)
-    return np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    return edge_index(G, nodes)
 
 
 def ei_index(G, attr: str = "sector_group") -> float:
@@ -275,18 +272,13 @@ def council_vcse_asymmetry(G, attr: str = "sector_group", source: str = "council
     >>> council_vcse_asymmetry(G)["trust_gap"]
     np.float64(-1.5)
     """
+    group = dict(G.nodes(data=attr))
+    forward_ties = [d for u, v, d in G.edges(data=True) if group[u] == source and group[v] == target]
+    backward_ties = [d for u, v, d in G.edges(data=True) if group[u] == target and group[v] == source]
     out = {}
     for r in ratings:
-        forward, backward = [], []
-        for u, v, d in G.edges(data=True):
-            gu, gv = G.nodes[u].get(attr), G.nodes[v].get(attr)
-            x = as_float(d.get(r))
-            if math.isnan(x):
-                continue
-            if gu == source and gv == target:
-                forward.append(x)
-            elif gu == target and gv == source:
-                backward.append(x)
+        forward = [x for x in (as_float(d.get(r)) for d in forward_ties) if not math.isnan(x)]
+        backward = [x for x in (as_float(d.get(r)) for d in backward_ties) if not math.isnan(x)]
         f = float(np.mean(forward)) if forward else float("nan")
         b = float(np.mean(backward)) if backward else float("nan")
         out[f"{r}_{source}_to_{target}"] = f
@@ -312,9 +304,10 @@ def cross_sector_share(G, attr: str = "sector_group", public=PUBLIC_GROUPS, vcse
     m = G.number_of_edges()
     if m == 0:
         return float("nan")
+    group = dict(G.nodes(data=attr))
     crossing = 0
     for u, v in G.edges():
-        gu, gv = G.nodes[u].get(attr), G.nodes[v].get(attr)
+        gu, gv = group[u], group[v]
         if (gu in public and gv == vcse) or (gu == vcse and gv in public):
             crossing += 1
     return crossing / m
