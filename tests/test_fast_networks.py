@@ -319,3 +319,17 @@ def test_every_triple_role_is_named_once():
     assert seen[("X", "X", "X")] == "coordinator" and seen[("Y", "X", "Y")] == "itinerant"
     assert seen[("X", "X", "Y")] == "representative" and seen[("Y", "X", "X")] == "gatekeeper"
     assert seen[("Y", "X", "Z")] == "liaison"
+
+
+def test_degree_centralisation_counts_each_neighbour_once():
+    # the undirected skeleton, as networkx's to_undirected() gives it: a mutual pair is one tie
+    for seed in range(4):
+        G = nx.gnm_random_graph(50, 400, seed=seed, directed=True)
+        G.add_edge(3, 3)
+        U = G.to_undirected()
+        degrees = np.array([d for _, d in U.degree()], dtype=float)
+        n = U.number_of_nodes()
+        expected = np.sum(degrees.max() - degrees) / ((n - 1) * (n - 2))
+        assert freeman_centralization(G) == pytest.approx(expected, abs=TOL)
+    star = nx.DiGraph([(0, i) for i in range(1, 6)] + [(i, 0) for i in range(1, 6)])  # mutual star: 1
+    assert freeman_centralization(star) == pytest.approx(1.0, abs=TOL)

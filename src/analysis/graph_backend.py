@@ -108,9 +108,13 @@ def to_igraph(G, directed: bool | None = None) -> IGraph:
     nodes = list(G)
     src, dst = edge_index(G, nodes)
     pairs = np.column_stack([src, dst])[src != dst]
-    if not directed and G.is_directed() and pairs.size:
-        pairs = np.unique(np.sort(pairs, axis=1), axis=0)  # a mutual pair is one undirected edge
-    return IGraph(ig.Graph(n=len(nodes), edges=pairs, directed=directed), nodes)
+    if not directed and G.is_directed() and pairs.size:  # a mutual pair is one undirected edge
+        n = len(nodes)
+        keys = np.unique(np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1]))
+        pairs = np.column_stack([keys // n, keys % n])
+    graph = ig.Graph(n=len(nodes), directed=directed)
+    graph.add_edges(pairs)  # measured: several times faster than Graph(edges=array) for some arrays
+    return IGraph(graph, nodes)
 
 
 def betweenness(G, normalized: bool = True) -> dict:

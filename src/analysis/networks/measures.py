@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from analysis.graph_backend import betweenness, louvain_communities
+from analysis.graph_backend import betweenness, edge_index, louvain_communities
 from analysis.networks.sectors import council_vcse_asymmetry, cross_sector_share, ei_index
 from analysis.values import as_float
 
@@ -84,6 +84,18 @@ def _skeleton(G):
     return U
 
 
+def _skeleton_degrees(G) -> np.ndarray:
+    """Degrees in ``_skeleton(G)`` (distinct neighbours; a self-loop counts 2), from arrays of ties."""
+    if not G.is_directed():
+        return np.array([d for _, d in G.degree()], dtype=float)
+    n = G.number_of_nodes()
+    src, dst = edge_index(G)
+    loop = src == dst
+    pairs = np.unique(np.minimum(src, dst)[~loop] * n + np.maximum(src, dst)[~loop])
+    degree = np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
+    return (degree + 2 * np.bincount(src[loop], minlength=n)).astype(float)
+
+
 def freeman_centralization(G, kind: str = "degree", directed: bool = False) -> float:
     """Freeman's centralisation: how far the network is from a star (1) or an even spread (0).
 
@@ -130,7 +142,7 @@ def freeman_centralization(G, kind: str = "degree", directed: bool = False) -> f
             scores = np.array([d for _, d in G.degree()], dtype=float)
             denom = 2.0 * (n - 1) * (n - 2)
         else:
-            scores = np.array([d for _, d in _skeleton(G).degree()], dtype=float)
+            scores = _skeleton_degrees(G)
             denom = float((n - 1) * (n - 2))
     elif kind in ("in_degree", "out_degree"):
         if not G.is_directed():
@@ -230,10 +242,11 @@ def trust_received(G, attrs=("trust", "value"), min_n: int = 0) -> pd.DataFrame:
     """
     rows = []
     for node, data in G.nodes(data=True):
+        ties = list(G.pred[node].values())  # the ratings on the in-ties, in G.in_edges order
         row = {"org_id": node, "name": data.get("name", str(node)),
-               "sector_group": data.get("sector_group"), "in_ties": G.in_degree(node)}
+               "sector_group": data.get("sector_group"), "in_ties": len(ties)}
         for a in attrs:
-            vals = _floats([d.get(a) for _, _, d in G.in_edges(node, data=True)])
+            vals = _floats([d.get(a) for d in ties])
             vals = vals[~np.isnan(vals)]
             row[a] = float(vals.mean()) if vals.size and vals.size >= min_n else float("nan")
             row[f"{a}_n"] = int(vals.size)
