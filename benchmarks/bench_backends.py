@@ -2,9 +2,13 @@
 
 Run: .venv/bin/python benchmarks/bench_backends.py [--sizes 500 5000] [--repeat 3] [--nx-exact]
 
+igraph is a dependency of the suite; the other candidates are not: install them to measure them
+(``.venv/bin/pip install rustworkx networkit graphblas-algorithms nx-parallel``). A candidate
+that is missing or cannot run prints why on its line.
+
 Candidates, each given the same seeded random directed graph (``n`` nodes, ``10 n`` ties, no
 self-loops) and timed on one core (every thread pool this script can reach is set to 1 thread
-before any library is imported; the best of ``--repeat`` runs is printed):
+before any library is imported; the smallest CPU time of ``--repeat`` runs is printed):
 
 - networkx in pure Python (the reference; at 5,000 nodes its exact time is extrapolated from
   200 sources unless ``--nx-exact``), and networkx through its backend dispatch with each
@@ -42,12 +46,16 @@ def random_digraph(n: int, mean_degree: float = 10.0, seed: int = 0) -> nx.DiGra
 
 
 def best_of(fn, repeat: int):
-    """(smallest wall time over ``repeat`` runs, result of the last run)."""
+    """(smallest CPU time of this process over ``repeat`` runs, result of the last run).
+
+    CPU time, not wall time: every candidate runs on one thread, and on a machine shared with
+    other work the wall time mostly measures the others.
+    """
     best, result = float("inf"), None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         result = fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best, result
 
 
@@ -191,7 +199,7 @@ def main() -> None:
     for n in args.sizes:
         G = random_digraph(n)
         print(f"\n{n:,} nodes, {G.number_of_edges():,} ties: exact directed betweenness, normalised")
-        print(f"  {'library':<24} {'convert':>9} {'compute':>9}   max |diff| vs networkx   note")
+        print(f"  {'library (CPU seconds)':<24} {'convert':>9} {'compute':>9}   max |diff| vs networkx   note")
         results = {}
         for name, fn in BETWEENNESS.items():
             try:
@@ -202,11 +210,14 @@ def main() -> None:
                 continue
             results[name] = scores
             ref = results.get("networkx (pure Python)")
-            if ref is None:  # compare with the first library that ran exactly
+            if ref is None:  # networkx not run exactly: compare with the first library that ran
                 ref = next((s for s in results.values() if s is not None), None)
+                if scores is not None and ref is not None:
+                    note += f" (diff vs {next(k for k, v in results.items() if v is not None)})"
             diff = f"{np.abs(scores - ref).max():.1e}" if scores is not None and ref is not None else "-"
             print(f"  {name:<24} {tc:8.3f}s {t:8.3f}s   {diff:<22}   {note}")
-        print(f"  Louvain communities (undirected, seeded)\n  {'library':<24} {'compute':>9}   communities  modularity")
+        print(f"  Louvain communities (undirected, seeded)\n  {'library (CPU seconds)':<24} {'compute':>9}   "
+              "communities  modularity")
         for name, fn in LOUVAIN.items():
             try:
                 t, count, q = fn(G, args.repeat)
