@@ -333,3 +333,11 @@ def test_degree_centralisation_counts_each_neighbour_once():
         assert freeman_centralization(G) == pytest.approx(expected, abs=TOL)
     star = nx.DiGraph([(0, i) for i in range(1, 6)] + [(i, 0) for i in range(1, 6)])  # mutual star: 1
     assert freeman_centralization(star) == pytest.approx(1.0, abs=TOL)
+
+
+def test_brokers_keep_node_order_among_ties():
+    # a directed 6-cycle: every node has the same betweenness, so the node order decides
+    G = nx.relabel_nodes(nx.cycle_graph(6, create_using=nx.DiGraph), dict(enumerate("fedcba")))
+    top = brokers(G, k=6)
+    assert list(top.index) == list("fedcba")
+    assert top["betweenness"].tolist() == pytest.approx([(0 + 1 + 2 + 3 + 4) / 20] * 6, abs=TOL)

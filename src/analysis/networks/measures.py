@@ -292,7 +292,9 @@ def brokers(G, k: int = 5, seed: int = 0) -> pd.DataFrame:
             "betweenness": list(scores.values()),
         }
     ).set_index("org_id")
-    return out.sort_values("betweenness", ascending=False, kind="stable").head(k)
+    # scores equal but for rounding (symmetric positions) are ties, kept in node order
+    order = np.lexsort((np.arange(len(out)), -np.round(out["betweenness"].to_numpy(), 12)))
+    return out.iloc[order].head(k)
 
 
 def communities(G, seed: int = 0, resolution: float = 1.0) -> list[set]:
