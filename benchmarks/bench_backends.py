@@ -20,7 +20,7 @@ normalized=True)`` (max absolute difference printed; exact networkx at 500 nodes
 5,000 with ``--nx-exact``, otherwise the libraries are compared with each other). Louvain
 communities are compared by their count and modularity (Louvain is a heuristic: libraries
 agree on quality, not on the exact partition). The suite uses igraph (see
-``analysis.graph_backend``): exact betweenness and seeded Louvain in milliseconds, one
+``analysis.networks.backend``): exact betweenness and seeded Louvain in milliseconds, one
 well-kept library, wheels for every platform.
 """
 

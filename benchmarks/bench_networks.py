@@ -8,7 +8,7 @@ network_summary (density, reciprocity, centralisation, mean trust and value, E-I
 cross-sector share, asymmetry, communities), trust received, betweenness brokers,
 Gould-Fernandez brokerage roles, an E-I permutation test, a QAP correlation against a
 second phase (10% of ties rewired), and a bootstrap interval for the change in density.
-Betweenness is exact at every size (igraph, through ``analysis.graph_backend``).
+Betweenness is exact at every size (igraph, through ``analysis.networks.backend``).
 
 Every thread pool is set to one thread before numpy is imported, so the figures are for one
 core; each line gives wall time and the process's CPU time (the two differ when other work

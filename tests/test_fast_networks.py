@@ -1,4 +1,4 @@
-"""The fast network measures equal the definitions: igraph's betweenness and Louvain (analysis.graph_backend),
+"""The fast network measures equal the definitions: igraph's betweenness and Louvain (analysis.networks.backend),
 vectorised brokerage roles, the bit-matrix QAP and the E-I permutation test.
 
 Betweenness is compared with networkx's (``nx.betweenness_centrality``) to 1e-9 on the real emon
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import graph_backend
+from analysis.networks import backend as graph_backend
 from analysis.networks.change import qap_correlation
 from analysis.networks.measures import brokers, communities, freeman_centralization
 from analysis.networks.sectors import BROKERAGE_ROLES, _open_two_paths, brokerage_roles, ei_permutation_test

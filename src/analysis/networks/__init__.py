@@ -1,6 +1,7 @@
 """Trust networks: who works with whom in a place and phase, how much they trust each other, how that changed.
 
 - ``build``: a place's network in one phase (``trust_network``, ``respondents``).
+- ``backend``: igraph for what is costly on large networks (exact betweenness, seeded Louvain communities).
 - ``measures``: density, reciprocity, Freeman centralisation, tie trust and value, brokers, communities.
 - ``sectors``: how sectors mix (E-I index and its permutation test, Gould-Fernandez brokerage roles,
   council-VCSE asymmetry, cross-sector share).

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from analysis.graph_backend import edge_index
+from analysis.networks.backend import edge_index
 from analysis.networks.measures import network_summary
 from analysis.networks.sectors import permutation_p_values
 from analysis.networks.text import MEASURES, format_measure, measure_value, rests_on_too_few

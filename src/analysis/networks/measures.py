@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from analysis.graph_backend import betweenness, edge_index, louvain_communities
+from analysis.networks.backend import betweenness, edge_index, louvain_communities
 from analysis.networks.sectors import council_vcse_asymmetry, cross_sector_share, ei_index
 from analysis.values import as_float
 
@@ -263,7 +263,7 @@ def brokers(G, k: int = 5, seed: int = 0) -> pd.DataFrame:
 
     Betweenness is exact, computed on the directed graph and normalised by ``(n - 1)(n - 2)``
     ordered pairs, as ``networkx.betweenness_centrality(G, normalized=True)``; igraph
-    computes it (:func:`analysis.graph_backend.betweenness`). Nothing is sampled, so
+    computes it (:func:`analysis.networks.backend.betweenness`). Nothing is sampled, so
     ``seed`` changes nothing; it is kept so that existing calls still run.
 
     Returns
@@ -301,7 +301,7 @@ def communities(G, seed: int = 0, resolution: float = 1.0) -> list[set]:
     """Groups of organisations more tied among themselves than to others (Louvain, seeded).
 
     Runs on the undirected graph (a tie in either direction joins two organisations),
-    with igraph's multilevel method (:func:`analysis.graph_backend.louvain_communities`).
+    with igraph's multilevel method (:func:`analysis.networks.backend.louvain_communities`).
     Returns communities largest first; isolates form communities of one.
 
     Examples

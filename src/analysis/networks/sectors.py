@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from analysis.graph_backend import edge_index
+from analysis.networks.backend import edge_index
 from analysis.schema import PUBLIC_GROUPS, VCSE_GROUP
 from analysis.values import as_float
 
