@@ -106,6 +106,39 @@ def test_trust_and_theme_heatmaps_text_is_readable(example_study):
         assert min(ratio for _, ratio in contrasts) >= 4.5, sorted(contrasts, key=lambda t: t[1])[:3]
 
 
+def test_scorecard_finding_counts_better_and_worse_by_place(monkeypatch):
+    import pandas as pd
+
+    from analysis import figure_text, shifts
+
+    # Coventry: two better (0.5, 2.0), one worse, one unchanged, one suppressed (not counted);
+    # Sutton: one worse, one not measured in both phases (NaN: neither)
+    card = pd.DataFrame({"place_id": ["cov"] * 5 + ["sut"] * 2, "indicator": list("abcde") + list("ab"),
+                         "improvement": [0.5, 2.0, -1.0, 0.0, 3.0, -0.2, np.nan],
+                         "suppressed": [False, False, False, False, True, False, False]})
+
+    class Study:
+        place_ids = ["cov", "sut"]
+        previous = "emergency"
+
+        def previous_phase(self, phase):
+            return self.previous
+
+        def phase_label(self, phase):
+            return phase.title()
+
+        def place_name(self, place):
+            return {"cov": "Coventry", "sut": "Sutton"}[place]
+
+    monkeypatch.setattr(shifts, "scorecard", lambda study, phase, table=None: card)
+    assert figure_text.scorecard_finding(Study(), "interim") == (
+        "Since Emergency, of 5 indicators: Coventry improved on 2 and worsened on 1; "
+        "Sutton improved on 0 and worsened on 1.")
+    first = Study()
+    first.previous = None
+    assert figure_text.scorecard_finding(first, "baseline") == ""
+
+
 # ---------------------------------------------------------------------------------------------
 # Every page of the example study in headless Chromium
 

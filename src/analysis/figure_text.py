@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analysis.schema import SECTOR_GROUP_LABELS
 
-__all__ = ["network_map_finding"]
+__all__ = ["network_map_finding", "scorecard_finding"]
 
 
 def _sector(G, v) -> str:
@@ -72,3 +72,39 @@ def network_map_finding(G, top: int = 3) -> str:
         sentence += "; next come " + ", ".join(f"{_name(G, v)} ({_sector(G, v)}), named by {G.in_degree(v)}"
                                               for v in following)
     return sentence + "."
+
+
+def scorecard_finding(study, phase: str, *, table=None) -> str:
+    """How many of each place's scorecard indicators changed for the better or the worse, in one
+    sentence for the scorecard heatmap's alt text (:func:`analysis.shift_figures.scorecard_heatmap`).
+
+    A change is better or worse by the indicator's own direction (a fall in days to award is
+    better), as the heatmap colours it; suppressed values and indicators that cannot be
+    measured in both phases count as neither.
+
+    Parameters
+    ----------
+    study : Study
+    phase : str
+    table : pandas.DataFrame, optional
+        A precomputed :func:`analysis.shifts.indicator_table`.
+
+    Returns
+    -------
+    str
+        Empty for the first phase, which has no change (the heatmap's own description says so).
+    """
+    from analysis import shifts
+
+    previous = study.previous_phase(phase)
+    if not previous:
+        return ""
+    card = shifts.scorecard(study, phase, table=table)
+    parts = []
+    for place in study.place_ids:
+        rows = card[(card["place_id"] == place) & ~card["suppressed"].astype(bool)]
+        better = int((rows["improvement"] > 0).sum())
+        worse = int((rows["improvement"] < 0).sum())
+        parts.append(f"{study.place_name(place)} improved on {better} and worsened on {worse}")
+    n = card["indicator"].nunique()
+    return f"Since {study.phase_label(previous)}, of {n} indicators: " + "; ".join(parts) + "."
