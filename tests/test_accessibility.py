@@ -4,7 +4,6 @@ alt text that says what a figure shows, focus that can be seen, heatmap text tha
 from __future__ import annotations
 
 import html
-import io
 import re
 from pathlib import Path
 
@@ -79,7 +78,7 @@ def example_study():
 def test_scorecard_heatmap_text_is_readable_on_every_cell(example_study):
     import matplotlib.pyplot as plt
 
-    from analysis import shift_figures
+    from analysis.shifts import figures as shift_figures
 
     for phase in example_study.phase_ids:
         fig = shift_figures.scorecard_heatmap(example_study, phase)
@@ -93,8 +92,9 @@ def test_scorecard_heatmap_text_is_readable_on_every_cell(example_study):
 def test_trust_and_theme_heatmaps_text_is_readable(example_study):
     import matplotlib.pyplot as plt
 
-    from analysis import networks, shift_figures
-    from analysis.network_figures import trust_heatmap
+    from analysis import networks
+    from analysis.networks.figures import trust_heatmap
+    from analysis.shifts import figures as shift_figures
 
     figs = [trust_heatmap(networks.trust_network(example_study, place, "interim"), min_n=5)
             for place in example_study.place_ids]
@@ -109,7 +109,8 @@ def test_trust_and_theme_heatmaps_text_is_readable(example_study):
 def test_scorecard_finding_counts_better_and_worse_by_place(monkeypatch):
     import pandas as pd
 
-    from analysis import figure_text, shifts
+    from analysis import figure_text
+    from analysis.shifts import text as shift_text
 
     # Coventry: two better (0.5, 2.0), one worse, one unchanged, one suppressed (not counted);
     # Sutton: one worse, one not measured in both phases (NaN: neither)
@@ -130,7 +131,7 @@ def test_scorecard_finding_counts_better_and_worse_by_place(monkeypatch):
         def place_name(self, place):
             return {"cov": "Coventry", "sut": "Sutton"}[place]
 
-    monkeypatch.setattr(shifts, "scorecard", lambda study, phase, table=None: card)
+    monkeypatch.setattr(shift_text, "scorecard", lambda study, phase, table=None: card)
     assert figure_text.scorecard_finding(Study(), "interim") == (
         "Since Emergency, of 5 indicators: Coventry improved on 2 and worsened on 1; "
         "Sutton improved on 0 and worsened on 1.")
@@ -158,8 +159,8 @@ def example_site(tmp_path_factory) -> Path:
     if not (EXAMPLE / "study.yml").is_file():
         pytest.skip("data/example is not generated")
     out = tmp_path_factory.mktemp("example-site")
-    status = runner.run(study=str(EXAMPLE), out=str(out), jobs=2, quiet=True, stream=io.StringIO())
-    assert status == 0
+    report = runner.run(study=str(EXAMPLE), out=str(out), jobs=2)
+    assert report.exit_status == 0, report.failures
     return out / "example"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 
 import networkx as nx
@@ -10,10 +9,19 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from analysis import export_network_cli, network_export
+from analysis.cli import export_network as export_network_cli
 from analysis.leakcheck import check_text
-from analysis.network_export import (NetworkExportLeak, export_graph, kumu_tables, network_bytes, to_gexf,
-                                     to_graphml, to_kumu, write_network)
+from analysis.networks import export as network_export
+from analysis.networks.export import (
+    NetworkExportLeak,
+    export_graph,
+    kumu_tables,
+    network_bytes,
+    to_gexf,
+    to_graphml,
+    to_kumu,
+    write_network,
+)
 from analysis.study import load_study
 from tests.conftest import tiny_tables, write_study
 
@@ -194,14 +202,15 @@ def test_write_network_writes_the_file_and_refuses_a_leak(study, tmp_path, monke
 
 
 def _run(argv, monkeypatch, tmp_path):
+    """``coordination export-network ARGV`` as the command line runs it; returns the exit status."""
+    from analysis.cli import main
+
     monkeypatch.setattr("analysis.paths.KEYS_DIR", tmp_path / "keys")
-    parser = argparse.ArgumentParser(prog="coordination export-network")
-    export_network_cli.add_arguments(parser)
-    return export_network_cli.main(parser.parse_args(argv))
+    return main(["export-network", *argv])
 
 
 def test_command_writes_each_format(study, tmp_path, monkeypatch, capsys):
-    for fmt, suffix in network_export.FORMATS.items():
+    for fmt, suffix in network_export.EXPORT_FORMATS.items():
         out = tmp_path / f"north{suffix}"
         code = _run(["--study", str(study.path), "--place", "north", "--phase", "during", "--format", fmt,
                      "--out", str(out)], monkeypatch, tmp_path)
@@ -239,9 +248,8 @@ def test_command_reports_a_leak_as_a_data_problem(study, tmp_path, monkeypatch, 
     assert err.startswith("coordination export-network: the export would name") and "North" not in err
 
 
-def test_command_refuses_an_unknown_format():
-    parser = argparse.ArgumentParser()
-    export_network_cli.add_arguments(parser)
-    with pytest.raises(SystemExit) as caught:
-        parser.parse_args(["--place", "north", "--phase", "during", "--format", "pajek", "--out", "x"])
-    assert caught.value.code == 2
+def test_command_refuses_an_unknown_format(tmp_path, monkeypatch, capsys):
+    code = _run(["--place", "north", "--phase", "during", "--format", "pajek", "--out", str(tmp_path / "x")],
+                monkeypatch, tmp_path)
+    assert code == 2 and "invalid choice: 'pajek'" in capsys.readouterr().err
+    assert callable(export_network_cli.add_arguments) and callable(export_network_cli.main)

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.network_export import FORMATS, NetworkExportLeak, write_network
+from analysis.networks.export import EXPORT_FORMATS, NetworkExportLeak, write_network
 from analysis.study import StudyValidationError, load_study
 
-__all__ = ["add_arguments", "main", "command"]
+__all__ = ["add_arguments", "main"]
 
 PROG = "coordination export-network"
 
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="study folder, its study.xlsx, or a name under data/ (default: data/example)")
     parser.add_argument("--place", required=True, help="place_id of the place whose network to write")
     parser.add_argument("--phase", required=True, help="phase_id of the phase")
-    parser.add_argument("--format", dest="fmt", required=True, choices=list(FORMATS),
+    parser.add_argument("--format", dest="fmt", required=True, choices=list(EXPORT_FORMATS),
                         help="graphml or gexf (Gephi, yEd, igraph), or kumu (an .xlsx of elements and connections)")
     parser.add_argument("--out", required=True, metavar="FILE", help="file to write (its folder must exist)")
     parser.add_argument("--audience", choices=["stakeholder", "internal"], default="stakeholder",
@@ -68,5 +68,3 @@ def main(args) -> int:
     return 0
 
 
-#: The name :mod:`analysis.cli` calls.
-command = main

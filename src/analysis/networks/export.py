@@ -12,11 +12,12 @@ import pandas as pd
 
 from analysis.disclosure import for_audience, threshold
 from analysis.files import atomic_write_bytes
-from analysis.networks import trust_network, trust_received
+from analysis.networks.build import trust_network
+from analysis.networks.measures import trust_received
 from analysis.schema import LEVEL_LABELS, SECTOR_GROUP_LABELS
 
 __all__ = [
-    "FORMATS",
+    "EXPORT_FORMATS",
     "NetworkExportLeak",
     "export_graph",
     "kumu_tables",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 #: Formats :func:`write_network` writes, with the file suffix each usually has.
-FORMATS = {"graphml": ".graphml", "gexf": ".gexf", "kumu": ".xlsx"}
+EXPORT_FORMATS = {"graphml": ".graphml", "gexf": ".gexf", "kumu": ".xlsx"}
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -261,10 +262,10 @@ def _kumu_text(data: bytes) -> str:
 
 
 def network_bytes(G, fmt: str) -> bytes:
-    """``G`` written in ``fmt`` (one of :data:`FORMATS`)."""
+    """``G`` written in ``fmt`` (one of :data:`EXPORT_FORMATS`)."""
     writers = {"graphml": to_graphml, "gexf": to_gexf, "kumu": to_kumu}
     if fmt not in writers:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
     return writers[fmt](G)
 
 
