@@ -32,6 +32,7 @@ __all__ = [
     "show_figure",
     "figure_html",
     "alt_text",
+    "relative_luminance",
     "contrast_ratio",
     "text_colour_on",
 ]
