@@ -106,6 +106,32 @@ def test_trust_and_theme_heatmaps_text_is_readable(example_study):
         assert min(ratio for _, ratio in contrasts) >= 4.5, sorted(contrasts, key=lambda t: t[1])[:3]
 
 
+def test_network_map_finding_names_the_centre_from_the_ties():
+    import networkx as nx
+
+    from analysis.figure_text import network_map_finding
+
+    G = nx.DiGraph()
+    for v, name, group in [("c", "Coventry City Council", "council"), ("a", "VCSE 01", "vcse"),
+                           ("b", "VCSE 02", "vcse"), ("h", "Health 07", "health"), ("f", "<Funder & co>", "funder")]:
+        G.add_node(v, name=name, sector_group=group)
+    # named by: council 4 (a, b, h, f); health 2 (c, a); VCSE 01 1 (b); VCSE 02 1 (c); funder 0
+    G.add_edges_from([("a", "c"), ("b", "c"), ("h", "c"), ("f", "c"), ("c", "h"), ("a", "h"), ("b", "a"),
+                      ("c", "b")])
+    assert network_map_finding(G) == (
+        "Coventry City Council (Council) sits at the centre, named as a partner by 4 of the other 4 organisations; "
+        "next come Health 07 (NHS and health, named by 2), VCSE 01 (VCSE, named by 1) and "
+        "VCSE 02 (VCSE, named by 1).")
+    G.add_edges_from([("f", "h"), ("b", "h")])  # health is now named by 4 too: two share the centre
+    assert network_map_finding(G, top=1) == (
+        "2 organisations share the centre, each named as a partner by 4 of the other 4: "
+        "Coventry City Council (Council), Health 07 (NHS and health).")
+    assert network_map_finding(nx.DiGraph([("a", "b")])).startswith("b (sector not recorded) sits at the centre")
+    lonely = nx.DiGraph()
+    lonely.add_nodes_from(["a", "b"])
+    assert network_map_finding(lonely) == "No organisation named a partner, so no one sits at the centre."
+
+
 def test_scorecard_finding_counts_better_and_worse_by_place(monkeypatch):
     import pandas as pd
 

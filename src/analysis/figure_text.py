@@ -48,7 +48,7 @@ def network_map_finding(G, top: int = 3) -> str:
     >>> G.add_edges_from([("v1", "c"), ("v2", "c"), ("h", "c"), ("c", "v1"), ("v2", "v1")])
     >>> print(network_map_finding(G))  # doctest: +NORMALIZE_WHITESPACE
     Coventry City Council (Council) sits at the centre, named as a partner by 3 of the other 3 organisations;
-    next come VCSE 01 (VCSE), named by 2.
+    next come VCSE 01 (VCSE, named by 2).
     >>> network_map_finding(nx.DiGraph())
     'The map has no organisations.'
     """
@@ -70,8 +70,8 @@ def network_map_finding(G, top: int = 3) -> str:
                 f"other {n - 1} organisation{'' if n == 2 else 's'}")
     following = [v for v in ranked[1:top + 1] if G.in_degree(v) > 0]
     if following:
-        sentence += "; next come " + ", ".join(f"{_name(G, v)} ({_sector(G, v)}), named by {G.in_degree(v)}"
-                                              for v in following)
+        items = [f"{_name(G, v)} ({_sector(G, v)}, named by {G.in_degree(v)})" for v in following]
+        sentence += "; next come " + (", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0])
     return sentence + "."
 
 
