@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import matplotlib
+from matplotlib.colors import to_rgb
 
 from analysis.files import atomic_write_bytes
 from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS
@@ -29,6 +30,11 @@ __all__ = [
     "new_figure",
     "save_figure",
     "show_figure",
+    "figure_html",
+    "alt_text",
+    "relative_luminance",
+    "contrast_ratio",
+    "text_colour_on",
 ]
 
 #: Okabe and Ito (2008) colour-blind-safe palette.
@@ -103,6 +109,62 @@ def place_colour(index: int) -> str:
     return PLACE_COLOURS[index % len(PLACE_COLOURS)]
 
 
+def relative_luminance(colour) -> float:
+    """Relative luminance of a colour (0 black to 1 white), as WCAG 2.2 defines it.
+
+    ``colour`` is anything matplotlib reads as a colour ("#0072B2", "white", an RGB(A) tuple);
+    transparency is ignored.
+
+    References
+    ----------
+    W3C (2023). Web Content Accessibility Guidelines (WCAG) 2.2, definition of "relative luminance".
+
+    Examples
+    --------
+    >>> relative_luminance("white"), relative_luminance("black")
+    (1.0, 0.0)
+    """
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in to_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(foreground, background) -> float:
+    """WCAG 2.2 contrast ratio of two colours, from 1 (none) to 21 (black on white).
+
+    Text needs 4.5 against its background to meet WCAG 2.2 AA (success criterion 1.4.3).
+
+    References
+    ----------
+    W3C (2023). Web Content Accessibility Guidelines (WCAG) 2.2, definition of "contrast ratio".
+
+    Examples
+    --------
+    >>> round(contrast_ratio("black", "white"), 1)
+    21.0
+    >>> round(contrast_ratio("#777777", "#ffffff"), 2)  # the classic just-fails grey
+    4.48
+    """
+    lighter, darker = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_colour_on(background) -> str:
+    """Black or white, whichever contrasts more with ``background`` (a heatmap cell's colour).
+
+    One of the two always reaches at least 4.58:1 (the square root of 21), so text drawn in
+    the returned colour meets WCAG 2.2 AA for normal text on any background.
+
+    Examples
+    --------
+    >>> text_colour_on("#00204D"), text_colour_on("#FFEA46"), text_colour_on("#EEEEEE")
+    ('#FFFFFF', '#000000', '#000000')
+    """
+    return "#000000" if contrast_ratio("#000000", background) >= contrast_ratio("#FFFFFF", background) else "#FFFFFF"
+
+
 def new_figure(title: str, alt: str, *, nrows: int = 1, ncols: int = 1, figsize=None, **kwargs):
     """Create a styled figure with its title and alt text attached.
 
@@ -148,19 +210,41 @@ def save_figure(fig, directory: str | os.PathLike | None, name: str, formats=("p
     return written
 
 
-def figure_html(fig, caption: str | None = None, *, png: bytes | None = None) -> str:
+def alt_text(fig, finding: str | None = None) -> str:
+    """The alt text of ``fig``: its own description, then ``finding`` (what the data shows).
+
+    A figure made without a description falls back to its title, which says what it is but
+    not what it shows: every figure of the suite passes a description to :func:`new_figure`.
+
+    Examples
+    --------
+    >>> fig, ax = new_figure("Trust", alt="Dot plot of trust received by 3 organisations.")
+    >>> alt_text(fig, "VCSE 01 is the most trusted.")
+    'Dot plot of trust received by 3 organisations. VCSE 01 is the most trusted.'
+    >>> plt.close(fig)
+    """
+    parts = [getattr(fig, "alt_text", "") or getattr(fig, "title_text", ""), finding or ""]
+    return " ".join(part.strip() for part in parts if part and part.strip())
+
+
+def figure_html(fig, caption: str | None = None, *, png: bytes | None = None, finding: str | None = None) -> str:
     """The figure as an HTML ``<figure>``: embedded PNG, escaped alt text and caption.
+
+    ``finding``, a sentence saying what the data in the figure shows (see
+    :mod:`analysis.figure_text`), is added to the figure's own description in the alt text.
 
     Examples
     --------
     >>> fig, ax = new_figure("Trust <rose>", alt='Trust rose from "58%" to 74%')
-    >>> page = figure_html(fig, caption="<b>not bold</b>")
-    >>> 'alt="Trust rose from &quot;58%&quot; to 74%"' in page, "&lt;b&gt;not bold&lt;/b&gt;" in page
-    (True, True)
+    >>> page = figure_html(fig, caption="<b>not bold</b>", finding="<i>Council</i> leads.")
+    >>> 'alt="Trust rose from &quot;58%&quot; to 74% &lt;i&gt;Council&lt;/i&gt; leads."' in page
+    True
+    >>> "&lt;b&gt;not bold&lt;/b&gt;" in page
+    True
     >>> plt.close(fig)
     """
     data = base64.b64encode(png or figure_bytes(fig, "png")).decode("ascii")
-    alt = html.escape(getattr(fig, "alt_text", "") or getattr(fig, "title_text", ""), quote=True)
+    alt = html.escape(alt_text(fig, finding), quote=True)
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return (
         f'<figure class="cip-figure"><img src="data:image/png;base64,{data}" alt="{alt}" '
@@ -168,14 +252,19 @@ def figure_html(fig, caption: str | None = None, *, png: bytes | None = None) ->
     )
 
 
-def show_figure(fig, caption: str | None = None, *, directory=None, name: str | None = None):
+def show_figure(fig, caption: str | None = None, *, directory=None, name: str | None = None,
+                finding: str | None = None):
     """Display ``fig`` in the notebook with its alt text and caption, save it if asked, close it.
 
     This is how every notebook shows a figure: the page gets an ``<img alt=...>`` inside a
     ``<figure>`` with a plain-language caption, and ``directory/name.png|svg`` are written
     when ``directory`` is set (the batch runner sets it). The PNG is drawn once and serves
-    both the page and the file.
+    both the page and the file. ``finding`` (a sentence from :mod:`analysis.figure_text`)
+    is added to the alt text, and to the saved files' description, so a reader who cannot
+    see the figure learns what it shows.
     """
+    if finding:
+        fig.alt_text = alt_text(fig, finding)
     from IPython.display import HTML, display
 
     png = figure_bytes(fig, "png")

@@ -28,6 +28,7 @@ COMMANDS = {
     "qdpx-info": ("qdpx_info", "summarise a REFI-QDA (.qdpx) project and write a starter mapping"),
     "import-qdpx": ("import_qdpx", "import coded interviews from a REFI-QDA (.qdpx) project"),
     "make-example": ("make_example", "generate the illustrative example study"),
+    "export-network": ("export_network", "write a trust network for Gephi (GraphML, GEXF) or Kumu (.xlsx)"),
 }
 
 EXIT_STATUS_HELP = """exit status:

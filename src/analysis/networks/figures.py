@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from analysis.networks.build import trust_network
 from analysis.networks.measures import trust_received
 from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS
-from analysis.style import SEQUENTIAL, new_figure, sector_colour
+from analysis.style import SEQUENTIAL, new_figure, sector_colour, text_colour_on
 
 __all__ = [
     "place_layout",
@@ -398,10 +398,10 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
                 text, colour = f"fewer than\n{min_n} ratings", "#444444"
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#ececec", edgecolor="white"))
             elif counts[i, j] == 0:
-                text, colour = "no ties", "#777777"
+                text, colour = "no ties", "#595959"
             else:
                 text = f"{values[i, j]:.1f}\nn={counts[i, j]}"
-                colour = "white" if values[i, j] < 2.8 else "black"
+                colour = text_colour_on(image.to_rgba(values[i, j]))  # WCAG contrast >= 4.5:1
             ax.text(j, i, text, ha="center", va="center", fontsize=8.5, color=colour)
     bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     bar.set_label("Mean trust (1 = low, 4 = high)")

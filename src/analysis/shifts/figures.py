@@ -100,12 +100,13 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
     cmap = _diverging_cmap()
     masked = np.ma.masked_invalid(colour)
     ax.set_facecolor(_NEUTRAL_GREY)
-    ax.imshow(masked, cmap=cmap, norm=TwoSlopeNorm(vcenter=0.0, vmin=-1.0, vmax=1.0), aspect="auto")
+    image = ax.imshow(masked, cmap=cmap, norm=TwoSlopeNorm(vcenter=0.0, vmin=-1.0, vmax=1.0), aspect="auto")
     for r in range(len(inds)):
         for c in range(len(places)):
-            strong = not np.isnan(colour[r, c]) and abs(colour[r, c]) > 0.65
+            # black or white, whichever reads better on this cell (WCAG contrast >= 4.5:1)
+            cell = _NEUTRAL_GREY if np.isnan(colour[r, c]) else image.to_rgba(colour[r, c])
             ax.text(c, r, text[r, c], ha="center", va="center", fontsize=9.5, linespacing=1.1,
-                    color="white" if strong else "black")
+                    color=style.text_colour_on(cell))
     ax.set_xticks(range(len(places)), [wrap_label(n, 14) for n in _place_names(study, places)], fontsize=10)
     ax.set_yticks(range(len(inds)), labels, fontsize=10)
     ax.xaxis.tick_top()
@@ -274,13 +275,13 @@ def themes_heatmap(study, *, phase: str | None = None, place: str | None = None,
     for k, kind in enumerate(kinds):
         ax = axes[0][k]
         values = np.array([[matrix.loc[t, (*col, kind)] for col in columns] for t in themes], dtype=float)
-        ax.imshow(np.ma.masked_equal(values, 0), cmap=cmap, vmin=0, vmax=vmax * 1.1, aspect="auto")
+        image = ax.imshow(np.ma.masked_equal(values, 0), cmap=cmap, vmin=0, vmax=vmax * 1.1, aspect="auto")
         for r in range(len(themes)):
             for c in range(len(columns)):
                 v = values[r, c]
                 if v:
                     ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=9,
-                            color="white" if v / vmax > 0.45 else "black")
+                            color=style.text_colour_on(image.to_rgba(v)))
         ax.set_xticks(np.arange(-0.5, len(columns), 1), minor=True)
         ax.set_yticks(np.arange(-0.5, len(themes), 1), minor=True)
         ax.grid(which="minor", color="white", linewidth=1.5)
