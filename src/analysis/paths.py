@@ -25,15 +25,22 @@ def resolve_study_path(study: str | os.PathLike) -> Path:
     is tried relative to the project root, then as a name under ``data/``. So a notebook
     run from ``notebooks/`` finds ``"data/example"`` and ``"example"`` alike.
 
+    Raises
+    ------
+    FileNotFoundError
+        When no candidate exists; the message lists each place looked in once, as an
+        absolute path with ``..`` resolved.
+
     Examples
     --------
     >>> resolve_study_path("example").name
     'example'
     """
     p = Path(study)
-    for candidate in (p, PROJECT_ROOT / p, DATA_DIR / p):
+    candidates = (p, PROJECT_ROOT / p, DATA_DIR / p)
+    for candidate in candidates:
         if candidate.is_dir() or (candidate.is_file() and candidate.suffix == ".xlsx"):
             return candidate.resolve()
-    raise FileNotFoundError(
-        f"study {str(study)!r} not found: looked for the folder {p}, {PROJECT_ROOT / p} and {DATA_DIR / p}"
-    )
+    looked = list(dict.fromkeys(str(c.resolve()) for c in candidates))
+    where = looked[0] if len(looked) == 1 else ", ".join(looked[:-1]) + " and " + looked[-1]
+    raise FileNotFoundError(f"study {str(study)!r} not found: looked for the folder {where}")
