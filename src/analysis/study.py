@@ -131,18 +131,76 @@ class Study:
         """A copy with some tables (or settings) swapped; the fingerprint is kept."""
         return dataclasses.replace(self, **changes)
 
+    # -- how a study shows itself in a notebook (imports are local to keep this block self-contained)
+    def _row_counts(self) -> list[tuple[str, int]]:
+        """``(table, number of rows)`` for every table, in the schema's order."""
+        return [(t, int(len(getattr(self, t)))) for t in TABLES]
+
     def __repr__(self) -> str:
-        counts = ", ".join(f"{t} {len(getattr(self, t)):,}" for t in TABLES if t not in ("places", "phases"))
-        places = ", ".join(str(n) for n in self.places["name"])
-        phases = " -> ".join(self.phase_ids)
+        """Plain text in short lines: one table per line, counts as whole tokens such as ``1,702``.
+
+        No line is longer than 76 characters unless a single place name, phase id or the
+        study's name is, so a narrow output area never breaks a number in two.
+        """
+        def wrapped(label: str, items: list[str], sep: str) -> list[str]:
+            # Lines break between items only, so no name and no number is ever split.
+            lines, line = [], f"  {label}:"
+            indent = " " * (len(label) + 4)
+            for i, item in enumerate(items):
+                piece = item + (sep.rstrip() if i < len(items) - 1 else "")
+                if line.strip().endswith(":") or len(line) + 1 + len(piece) <= 76:
+                    line += " " + piece
+                else:
+                    lines.append(line)
+                    line = indent + piece
+            return lines + [line]
+
+        counts = self._row_counts()
+        width = max(len(t) for t, _ in counts)
         flag = " (illustrative)" if self.illustrative else ""
-        return (
-            f"<Study {self.name!r}{flag}\n"
-            f"  places: {places}\n"
-            f"  phases: {phases}\n"
-            f"  rows: {counts}\n"
-            f"  fingerprint: {self.fingerprint}>"
-        )
+        lines = [f"<Study {self.name!r}{flag}"]
+        lines += wrapped("places", [str(n) for n in self.places["name"]], ", ")
+        lines += wrapped("phases", self.phase_ids, " -> ")
+        lines.append("  rows per table:")
+        lines += [f"    {t:>{width}} {n:,}" for t, n in counts]
+        if len(self.warnings):
+            lines.append(f"  warnings on load: {len(self.warnings):,} (see .warnings)")
+        lines.append(f"  fingerprint: {self.fingerprint}>")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A small table in the suite's look for JupyterLab: places, phases, rows per table, fingerprint.
+
+        Styles are inline because the lab does not load the pages' stylesheet: text is
+        left-aligned, counts right-aligned in tabular figures, rules above and below, zebra rows.
+        Every string from the study (its name, place names, phase labels) is escaped.
+        """
+        import html
+
+        e = html.escape
+        rule = "2px solid currentColor"
+        cell = "padding:0.25rem 0.75rem;text-align:left;vertical-align:top;border:0"
+        number = "padding:0.25rem 0.75rem;text-align:right;vertical-align:top;border:0;white-space:nowrap"
+        details = {"places": ", ".join(e(str(n)) for n in self.places["name"]),
+                   "phases": " &rarr; ".join(e(self.phase_label(p)) for p in self.phase_ids)}
+        rows = []
+        for i, (t, n) in enumerate(self._row_counts()):
+            zebra = ' style="background:rgba(127,127,127,0.08)"' if i % 2 else ""
+            rows.append(f'<tr{zebra}><th scope="row" style="{cell};font-weight:600">{e(t)}</th>'
+                        f'<td style="{number}">{n:,}</td><td style="{cell}">{details.get(t, "")}</td></tr>')
+        flag = " (illustrative)" if self.illustrative else ""
+        foot = f"data fingerprint <code>{e(self.fingerprint)}</code>"
+        if len(self.warnings):
+            foot += f"; {len(self.warnings):,} warnings on load (see <code>.warnings</code>)"
+        head = "".join(f'<th scope="col" style="{style};border-bottom:1px solid currentColor">{label}</th>'
+                       for label, style in (("table", cell), ("rows", number), ("", cell)))
+        return (f'<table class="cip-table cip-study" style="border-collapse:collapse;border-top:{rule};'
+                f'border-bottom:{rule};font-variant-numeric:tabular-nums;margin:0.5rem 0">'
+                f'<caption style="caption-side:top;text-align:left;padding-bottom:0.3rem">'
+                f"<strong>{e(self.name)}</strong>{flag}</caption>"
+                f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+                f'<tfoot><tr><td colspan="3" style="{cell};font-size:0.85em;border-top:1px solid currentColor">'
+                f"{foot}</td></tr></tfoot></table>")
 
 
 # --------------------------------------------------------------------------- reading
