@@ -9,6 +9,7 @@ LAB_SCREENSHOTS to a folder to keep a screenshot of each notebook after each run
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -27,8 +28,6 @@ from pathlib import Path
 import pytest
 
 from analysis.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -97,18 +96,55 @@ def _stop(proc: subprocess.Popen, runtime: Path) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def test_make_lab_passes_allow_root_only_to_root_and_lab_args_as_given():
-    """`make -n` prints the command `make lab` runs; the stamp is given so nothing is installed."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    stamp = PROJECT_ROOT / "pyproject.toml"  # exists and is never older than itself: nothing to rebuild
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+@needs_make
+@pytest.mark.parametrize("uid", [0, 1000])
+def test_make_lab_adds_allow_root_only_for_root_and_passes_lab_args(tmp_path, uid):
+    """`make -n` prints the command `make lab` runs; an `id` on PATH plays root or a user."""
+    (tmp_path / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    (tmp_path / "id").chmod(0o755)
+    stamp = tmp_path / "stamp"
+    stamp.touch()  # newer than pyproject.toml: nothing to install
     out = subprocess.run(["make", "-n", "--no-print-directory", "lab", f"STAMP={stamp}", "VENV=/v",
                           "LAB_ARGS=--port 8890 --ip 0.0.0.0 --IdentityProvider.token=t"],
-                         cwd=PROJECT_ROOT, capture_output=True, text=True)
+                         cwd=PROJECT_ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}"))
     assert out.returncode == 0, out.stderr
-    command = out.stdout.strip().splitlines()[-1]
-    root = "--allow-root " if os.getuid() == 0 else ""
-    assert command == f"/v/bin/jupyter lab {root}--port 8890 --ip 0.0.0.0 --IdentityProvider.token=t notebooks/"
+    root = ["--allow-root"] if uid == 0 else []
+    assert len(out.stdout.strip().splitlines()) == 1, out.stdout
+    assert out.stdout.split() == ["/v/bin/jupyter", "lab", *root, "--port", "8890", "--ip", "0.0.0.0",
+                                  "--IdentityProvider.token=t", "notebooks/"]
+
+
+@pytest.mark.slow
+@needs_make
+@pytest.mark.skipif(importlib.util.find_spec("jupyterlab") is None, reason="jupyterlab is not installed")
+def test_make_lab_starts_as_the_current_user(tmp_path):
+    """The real `make lab` (as root here when the tests run as root) serves the notebooks, then stops."""
+    stamp = tmp_path / "stamp"
+    stamp.touch()
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    args = f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={token}"
+    log = (tmp_path / "lab.log").open("w")
+    proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"STAMP={stamp}", f"VENV={sys.prefix}",
+                             f"LAB_ARGS={args}"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while (answer := _get(f"http://127.0.0.1:{port}/api/contents?token={token}"))[0] != 200:
+            assert proc.poll() is None, (tmp_path / "lab.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "lab.log").read_text()
+            time.sleep(0.5)
+        served = {item["name"] for item in json.loads(answer[1])["content"]}
+        assert {f"{name}.ipynb" for name in NOTEBOOKS} <= served
+        assert _get(f"http://127.0.0.1:{port}/api/contents?token=wrong")[0] == 403
+    finally:
+        _stop(proc, tmp_path / "runtime")
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +265,8 @@ def _shut_down_kernels(url: str, token: str) -> None:
         urllib.request.urlopen(request, timeout=30).close()
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_in_jupyterlab_with_two_parameter_sets(lab, browser, name):
     url, token, tmp = lab
@@ -238,7 +276,8 @@ def test_notebook_runs_in_jupyterlab_with_two_parameter_sets(lab, browser, name)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     outside, console = [], []
     page = context.new_page()
-    page.on("request", lambda r: None if r.url.startswith((url, "ws://127.0.0.1", "data:", "blob:")) else outside.append(r.url))
+    local = (url, url.replace("http://", "ws://"), "data:", "blob:")
+    page.on("request", lambda r: None if r.url.startswith(local) else outside.append(r.url))
     page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
     try:
         page.goto(f"{url}/lab/tree/{name}.ipynb?token={token}&reset")
