@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "DATA_DIR", "OUTPUTS_DIR", "NOTEBOOKS_DIR", "KEYS_DIR", "SHARED_DATA_DIR", "resolve_study_path"]
+__all__ = ["PROJECT_ROOT", "DATA_DIR", "OUTPUTS_DIR", "NOTEBOOKS_DIR", "KEYS_DIR", "SHARED_DATA_DIR",
+           "resolve_study_path"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
