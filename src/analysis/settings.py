@@ -180,8 +180,7 @@ def parse_study_yml(data: bytes):
     analysis.settings.StudyYmlError: study.yml, line 2: uses a YAML alias (*x), which study.yml does not allow: write the value out in full
     """
     if len(data) > MAX_STUDY_YML_BYTES:
-        raise StudyYmlError(f"is {format_size(len(data))}, over the {format_size(MAX_STUDY_YML_BYTES)} limit: "
-                            "study.yml holds a name, a description and a few settings")
+        raise _too_large(len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -202,6 +201,11 @@ def parse_study_yml(data: bytes):
         raise StudyYmlError(f"holds a value YAML cannot read ({exc})") from None
 
 
+def _too_large(size: int) -> StudyYmlError:
+    return StudyYmlError(f"is {format_size(size)}, over the {format_size(MAX_STUDY_YML_BYTES)} limit: "
+                         "study.yml holds a name, a description and a few settings")
+
+
 def read_settings(folder: Path, problems: Problems) -> dict:
     """The settings of the study in ``folder``, checked; problems go to ``problems`` as study.yml rows."""
     settings = dict(DEFAULT_SETTINGS)
@@ -214,12 +218,15 @@ def read_settings(folder: Path, problems: Problems) -> dict:
             problems.add(source, None, "", "", "study.yml is missing: it names the study and holds its settings")
         return settings
     try:
+        size = yml.stat().st_size
         with open(yml, "rb") as fh:
-            data = fh.read(MAX_STUDY_YML_BYTES + 1)
+            data = fh.read(MAX_STUDY_YML_BYTES + 1)  # never more, whatever the file holds
     except OSError as exc:
         problems.add(source, None, "", "", plain_reason(exc))
         return settings
     try:
+        if max(size, len(data)) > MAX_STUDY_YML_BYTES:
+            raise _too_large(max(size, len(data)))
         loaded = parse_study_yml(data)
     except StudyYmlError as exc:
         problems.add(source, None, "", "", exc.reason if exc.line is None else f"line {exc.line}: {exc.reason}")
