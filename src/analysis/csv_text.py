@@ -79,13 +79,13 @@ def decode_csv_bytes(data: bytes, path=None) -> tuple[str, str]:
             raise ReadError(path, plain_reason(exc)) from exc
     try:
         text, encoding = data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as utf8_error:
+    except UnicodeDecodeError:
         try:
             text, encoding = data.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            byte = data[utf8_error.start:utf8_error.start + 1].hex()
+        except UnicodeDecodeError as cp1252_error:  # one of the five bytes Windows-1252 leaves undefined
+            byte = data[cp1252_error.start:cp1252_error.start + 1].hex()
             raise ReadError(
-                path, f"not text that UTF-8 or Windows-1252 can read (byte 0x{byte} at position {utf8_error.start}): "
+                path, f"not text that UTF-8 or Windows-1252 can read (byte 0x{byte} at position {cp1252_error.start}): "
                 "is it a CSV file? Save the table as \"CSV UTF-8\"") from None
     bad = _CONTROL.search(text)
     if bad:

@@ -256,7 +256,9 @@ def _parse_project_xml(path, member: str, data) -> etree._Element:
     """Parse the project XML from bytes or an iterable of byte chunks; refuse DOCTYPEs and entities."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
-        for chunk in ([data] if isinstance(data, (bytes, bytearray)) else data):
+        for n, chunk in enumerate([data] if isinstance(data, (bytes, bytearray)) else data):
+            if n == 0 and _DOCTYPE.search(bytes(chunk[:65536])):
+                _refuse_doctype(path, member, "<!DOCTYPE")
             parser.feed(bytes(chunk))
         root = parser.close()
     except etree.XMLSyntaxError as exc:
@@ -267,10 +269,7 @@ def _parse_project_xml(path, member: str, data) -> etree._Element:
         raise QdpxXmlError(path, member, problems, "project XML is not well-formed") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        # REFI-QDA projects have no DOCTYPE; one can declare entities that reach files or the network
-        raise QdpxXmlError(path, member, [XmlProblem(1, None, f"declares a DOCTYPE ({docinfo.doctype or 'internal subset'})")],
-                           "project XML declares a DOCTYPE, which a REFI-QDA project never has (it could define "
-                           "entities that read other files): refused")
+        _refuse_doctype(path, member, docinfo.doctype or "an internal subset")
     schema = _schema()
     try:
         valid = schema.validate(root)
@@ -288,6 +287,16 @@ def _parse_project_xml(path, member: str, data) -> etree._Element:
             ))
         raise QdpxXmlError(path, member, problems, "project XML does not match the REFI-QDA Project schema")
     return root
+
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+
+
+def _refuse_doctype(path, member: str, what: str):
+    """REFI-QDA projects have no DOCTYPE; one can declare entities that reach other files or the network."""
+    raise QdpxXmlError(path, member, [XmlProblem(None, None, f"declares a DOCTYPE ({what})")],
+                       "project XML declares a DOCTYPE, which a REFI-QDA project never has (it could define "
+                       "entities that read other files): refused")
 
 
 def _find_qde(names: list[str]) -> str | None:
