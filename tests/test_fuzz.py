@@ -12,19 +12,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import hypothesis
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from analysis.cli import main
+from analysis.schema import TABLES
+from tests.helpers import tiny_tables, write_study
 
-from analysis.cli import main  # noqa: E402
-from analysis.schema import TABLES  # noqa: E402
-
-from tests.conftest import tiny_tables, write_study  # noqa: E402
-
-# 20 examples per test (80 in all) keep the four tests near half a minute on an idle machine; FUZZ_EXAMPLES=500 searches harder (and randomly).
+# 20 examples per test (80 in all) keep the four tests near half a minute on an idle machine;
+# FUZZ_EXAMPLES=500 searches harder (and randomly).
 _EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 FUZZ = settings(max_examples=_EXAMPLES, deadline=None, derandomize="FUZZ_EXAMPLES" not in os.environ,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -72,16 +71,19 @@ def fresh_copy(template: Path):
 
 
 def run_cli(argv: list[str]) -> tuple[int, str]:
-    """Run the command in-process; any exception escaping it fails the test (with the input shown by hypothesis)."""
+    """Run the command in-process with --debug; any exception escaping it, or reaching the command line's
+    last-resort handler ("unexpected ..."), fails the test, with the input shown by hypothesis."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         try:
-            status = main(argv)
+            status = main([*argv, "--debug"])
         except SystemExit as exc:  # argparse's own exit
             status = exc.code
-    assert status in (0, 1, 2), (status, out.getvalue()[-2000:])
-    assert "Traceback (most recent call last)" not in out.getvalue()
-    return status, out.getvalue()
+    text = out.getvalue()
+    assert status in (0, 1, 2), (status, text[-2000:])
+    assert "Traceback (most recent call last)" not in text, text[-3000:]
+    assert f"coordination {argv[0]}: unexpected " not in text, text[-3000:]
+    return status, text
 
 
 def check_validate(root: Path) -> str:
@@ -156,7 +158,8 @@ def test_validate_random_csv_shapes(template, data):
 
 
 yaml_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**12), st.floats(allow_nan=True),
-                         st.text(max_size=20), st.sampled_from(["2020-02-30", "007", "*a", "&a", "!!python/name:os.system"]))
+                         st.text(max_size=20),
+                         st.sampled_from(["2020-02-30", "007", "*a", "&a", "!!python/name:os.system"]))
 yaml_values = st.recursive(yaml_scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
 SETTING_KEYS = ["name", "description", "illustrative", "tie_min_level", "disclosure_threshold", "nameable",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import pathlib
 import struct
 import subprocess
@@ -20,12 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import CoordinationError, ReadError, describe_read_error, plain_reason
-from analysis.grants_360giving import ThreeSixtyGivingError, ThreeSixtyGivingWarning, read_360giving
-from analysis.qdpx_positions import PositionIndex, extract_text
-from analysis.qdpx_reader import DEFAULT_MAX_SIZE, QdpxError, QdpxTooLargeError, QdpxXmlError, read_qdpx
+from analysis.funding.threesixtygiving import ThreeSixtyGivingError, ThreeSixtyGivingWarning, read_360giving
+from analysis.qdpx.positions import PositionIndex, extract_text
+from analysis.qdpx.reader import DEFAULT_MAX_SIZE, QdpxError, QdpxTooLargeError, QdpxXmlError, read_qdpx
 from analysis.study import StudyValidationError, load_study
 from analysis.validation import MAX_AMOUNT, parse_dates
-from tests.conftest import tiny_tables, write_study
+from tests.helpers import tiny_tables, write_study
 
 # --------------------------------------------------------------------------- helpers
 
@@ -76,7 +74,8 @@ def test_extra_fields_in_the_first_row_are_not_silently_dropped(tmp_path):
     # pandas drops them with only a warning (index_col=False) or shifts the columns (default)
     text = "place_id,name\nnorth,Northtown,E08000026\nsouth,Southville\n"
     errs = errors_of(study_with(tmp_path, places=text.encode()))
-    assert errs == [("places.csv", 2, "", "", "has 3 fields but the header has 2: a value holding a comma must be in double quotes")]
+    assert errs == [("places.csv", 2, "", "",
+                     "has 3 fields but the header has 2: a value holding a comma must be in double quotes")]
 
 
 def test_windows_1252_csv_is_read_with_a_warning(tmp_path):
@@ -89,7 +88,8 @@ def test_windows_1252_csv_is_read_with_a_warning(tmp_path):
     assert study.organisations.loc[2, "name"] == "Café £5 Pantry – Northtown"
     w = study.warnings
     assert w[["severity", "file", "column"]].values.tolist() == [["warning", "organisations.csv", ""]]
-    assert w.iloc[0]["problem"].startswith("read as Windows-1252 text, not UTF-8 (Excel on Windows saves \"CSV\" this way)")
+    assert w.iloc[0]["problem"].startswith(
+        'read as Windows-1252 text, not UTF-8 (Excel on Windows saves "CSV" this way)')
 
 
 def test_binary_file_is_named_not_a_traceback(tmp_path):
@@ -104,7 +104,8 @@ def test_binary_file_is_named_not_a_traceback(tmp_path):
 
 def test_text_with_nul_bytes_is_binary(tmp_path):
     errs = errors_of(study_with(tmp_path, themes=b"theme_id,label,dimension\ntrust,Tr\x00ust,attitudes\n"))
-    assert errs == [("themes.csv", None, "", "", "a binary file, not CSV text (control character 0x00 at character 33): "
+    assert errs == [("themes.csv", None, "", "",
+                     "a binary file, not CSV text (control character 0x00 at character 33): "
                                                    "save the table as \"CSV UTF-8\"")]
 
 
@@ -342,7 +343,8 @@ def test_360giving_windows_1252_read_with_a_warning(tmp_path):
 
 @pytest.mark.parametrize("body,message", [
     (b"", "not a readable CSV file: the file is empty: it has no header row"),
-    (bytes(range(256)), "not a readable CSV file: not text that UTF-8 or Windows-1252 can read (byte 0x81 at position 129)"),
+    (bytes(range(256)),
+     "not a readable CSV file: not text that UTF-8 or Windows-1252 can read (byte 0x81 at position 129)"),
     (GRANT_HEADER.encode() + b"1,2,3,4,5,6,7,8,9,10\n", "1 row(s) have more fields than the header's 9: row 2 (10)"),
 ])
 def test_360giving_unreadable_csv_names_the_file(tmp_path, body, message):
@@ -359,8 +361,9 @@ def test_360giving_amount_infinite_names_row_and_reason(tmp_path):
                               "360G-b,B,GBP,1e309,2020-01-01,X,X,Y,Y\n").encode())
     with pytest.raises(ThreeSixtyGivingError) as info:
         read_360giving(p)
-    assert str(info.value) == (f"{p}, row 3, column 'Amount Awarded': 1 grant(s) have an amount that cannot be used: "
-                               "row 3, column 'Amount Awarded': '1e309' (not a finite amount (infinite or not-a-number))")
+    assert str(info.value) == (
+        f"{p}, row 3, column 'Amount Awarded': 1 grant(s) have an amount that cannot be used: "
+        "row 3, column 'Amount Awarded': '1e309' (not a finite amount (infinite or not-a-number))")
 
 
 def test_360giving_identifiers_repeated_in_another_case(tmp_path):
@@ -403,7 +406,8 @@ def test_import_grants_command_on_an_unreadable_file(tmp_path, capsys):
 # --------------------------------------------------------------------------- .qdpx: bounded memory
 
 PROJECT = ('<?xml version="1.0" encoding="utf-8"?>'
-           '<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="QualCoder 3.6"><Sources>{sources}</Sources></Project>')
+           '<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="QualCoder 3.6">'
+           '<Sources>{sources}</Sources></Project>')
 
 
 def text_source(n: int, name: str) -> str:
@@ -430,7 +434,7 @@ def peak_memory(call):
     try:
         try:
             call()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- the test inspects whatever the reader raised
             result = exc
         else:
             result = None
@@ -439,9 +443,14 @@ def peak_memory(call):
         tracemalloc.stop()
 
 
-def test_zip_bomb_source_text_refused_before_reading(tmp_path):
-    # 250 MB of one letter compresses to about 1 MB: over the 200 MB default
-    path = write_qdpx(tmp_path / "bomb.qdpx", {"interview-03": 250_000_000})
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory) -> pathlib.Path:
+    """250 MB of one letter as a source text: about 1 MB zipped, over the 200 MB default."""
+    return write_qdpx(tmp_path_factory.mktemp("bomb") / "bomb.qdpx", {"interview-03": 250_000_000})
+
+
+def test_zip_bomb_source_text_refused_before_reading(bomb):
+    path = bomb
     assert path.stat().st_size < 2_000_000
     error, peak = peak_memory(lambda: read_qdpx(path))
     assert isinstance(error, QdpxTooLargeError)
@@ -487,16 +496,21 @@ def test_zip_entry_that_lies_about_its_size_is_caught(tmp_path):
     assert peak < 5 * 2**20
 
 
-def test_qdpx_info_command_names_the_cap_and_the_option(tmp_path, capsys):
+def test_qdpx_info_command_names_the_cap_and_the_option(bomb, capsys):
     from analysis.cli import main
 
-    path = write_qdpx(tmp_path / "big.qdpx", {"interview-07": 3_000_000})
-    assert main(["qdpx-info", str(path), "--max-size", "2MB"]) == 1
-    assert capsys.readouterr().err == (f"qdpx-info: {path}, member Sources/interview-07.txt: source text "
-                                       "interview-07.txt would be 3 MB uncompressed, over the 2 MB limit; "
+    assert main(["qdpx-info", str(bomb)]) == 1
+    assert capsys.readouterr().err == (f"coordination qdpx-info: {bomb}, member Sources/interview-03.txt: source text "
+                                       "interview-03.txt would be 250 MB uncompressed, over the 200 MB limit; "
                                        "pass --max-size to raise it\n")
-    assert main(["qdpx-info", str(path), "--max-size", "5MB"]) == 0
-    assert "interview-07" in capsys.readouterr().out
+
+
+def test_raising_the_cap_reads_the_text(tmp_path):
+    path = write_qdpx(tmp_path / "big.qdpx", {"interview-07": 3_000_000})
+    with pytest.raises(QdpxTooLargeError):
+        read_qdpx(path, max_size=2_000_000)
+    project = read_qdpx(path, max_size=5_000_000)
+    assert [len(s.text) for s in project.sources.values()] == [3_000_000]
 
 
 @pytest.mark.parametrize("use", [
@@ -587,7 +601,8 @@ def test_position_index_agrees_with_the_definition(text, unit, crlf, block):
 @pytest.mark.parametrize("exc,line", [
     (PermissionError(13, "Permission denied"),
      "data/x/places.csv: permission denied: this account may not read it (check the file's permissions and owner)"),
-    (pd.errors.EmptyDataError("No columns to parse from file"), "data/x/places.csv: the file is empty: it has no header row"),
+    (pd.errors.EmptyDataError("No columns to parse from file"),
+     "data/x/places.csv: the file is empty: it has no header row"),
     (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
      "data/x/places.csv: not UTF-8 text (byte 0xff at position 0 cannot be read); save it as UTF-8"),
     (zipfile.BadZipFile("File is not a zip file"), "data/x/places.csv: a damaged zip archive (File is not a zip file)"),

@@ -12,7 +12,7 @@ import yaml
 
 from analysis.settings import MAX_STUDY_YML_BYTES, SETTINGS, StudyYmlError, parse_study_yml
 from analysis.study import StudyValidationError, load_study
-from tests.conftest import TINY_SETTINGS, tiny_tables, write_study
+from tests.helpers import TINY_SETTINGS, tiny_tables, write_study
 
 
 def problems_of(folder):

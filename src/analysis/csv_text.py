@@ -1,4 +1,4 @@
-"""Read CSV files as people save them (UTF-8 with or without BOM, or Windows-1252), every fault named by file and row."""
+"""Read CSV files as people save them (UTF-8, with or without BOM, or Windows-1252); faults name file and row."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ class RaggedRowsError(ReadError):
     def __init__(self, path, rows: list[tuple[int, int]], header_fields: int):
         self.rows, self.header_fields = rows, header_fields
         first_row, first_n = rows[0]
-        shown = ", ".join(f"row {r} ({n})" for r, n in rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+        shown = ", ".join(f"row {r} ({n})" for r, n in rows[:5])
+        shown += f" and {len(rows) - 5} more" if len(rows) > 5 else ""
         super().__init__(
             path,
             f"{len(rows)} row(s) have more fields than the header's {header_fields}: {shown}; "
@@ -90,8 +91,8 @@ def decode_csv_bytes(data: bytes, path=None) -> tuple[str, str]:
     bad = _CONTROL.search(text)
     if bad:
         raise ReadError(
-            path, f"a binary file, not CSV text (control character 0x{ord(bad.group()):02x} at character {bad.start()}): "
-            "save the table as \"CSV UTF-8\"")
+            path, f"a binary file, not CSV text (control character 0x{ord(bad.group()):02x} at character "
+            f"{bad.start()}): save the table as \"CSV UTF-8\"")
     return text, encoding
 
 

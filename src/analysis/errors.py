@@ -96,7 +96,8 @@ def plain_reason(exc: BaseException) -> str:
     if isinstance(exc, UnicodeDecodeError):
         byte = exc.object[exc.start:exc.start + 1]
         shown = f"byte 0x{byte.hex()}" if byte else "a byte"
-        return f"not {exc.encoding.upper().replace('-SIG', '')} text ({shown} at position {exc.start} cannot be read); save it as UTF-8"
+        encoding = exc.encoding.upper().replace("-SIG", "")
+        return f"not {encoding} text ({shown} at position {exc.start} cannot be read); save it as UTF-8"
     if isinstance(exc, pd.errors.EmptyDataError):
         return "the file is empty: it has no header row"
     if isinstance(exc, pd.errors.ParserError):

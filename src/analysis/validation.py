@@ -562,7 +562,7 @@ def resolve_references(tables: dict[str, pd.DataFrame]) -> None:
         for value in tables[parent][parent_col].dropna():
             spelling.setdefault(id_key(value), value)
         column = tables[child][col]
-        resolved = column.map(lambda v: spelling.get(id_key(v), v), na_action="ignore")
+        resolved = column.map(lambda v, spelling=spelling: spelling.get(id_key(v), v), na_action="ignore")
         tables[child][col] = resolved.astype(column.dtype)
 
 

@@ -351,7 +351,7 @@ class _Budget:
                     yield chunk
         except QdpxError:
             raise
-        except Exception as exc:  # a bad CRC, an unsupported or encrypted member, a truncated archive
+        except Exception as exc:  # noqa: BLE001 -- a bad CRC, an unsupported or encrypted member, a truncated archive
             raise QdpxError(f"{self.path}, member {member}: cannot be read from the zip archive: "
                             f"{plain_reason(exc)}") from None
         self.used += read
