@@ -265,7 +265,7 @@ def check_settings(settings: dict, problems: Problems, internal: bool = True) ->
     >>> p.frame()[["severity", "column"]].values.tolist()
     [['error', 'name'], ['warning', 'colour']]
     >>> p.frame()["problem"].str.slice(0, 40).tolist()
-    ['must be text, not a list', 'not a setting of study.yml (the setting']
+    ['must be text, not a list', 'not a setting of study.yml (the settings']
     """
     source = Source("study.yml")
     for key in list(settings):
