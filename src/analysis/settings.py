@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from analysis.errors import format_size, plain_reason
-from analysis.validation import Problems, Source
+from analysis.validation import Problems, TableSource
 
 __all__ = [
     "Setting",
@@ -212,7 +212,7 @@ def read_settings(folder: Path, problems: Problems) -> dict:
     """The settings of the study in ``folder``, checked; problems go to ``problems`` as study.yml rows."""
     settings = dict(DEFAULT_SETTINGS)
     yml = Path(folder) / "study.yml"
-    source = Source("study.yml")
+    source = TableSource("study.yml")
     if not yml.is_file():
         if yml.exists():
             problems.add(source, None, "", "", "study.yml is not a file")
@@ -267,7 +267,7 @@ def check_settings(settings: dict, problems: Problems, internal: bool = True) ->
     >>> p.frame()["problem"].str.slice(0, 40).tolist()
     ['must be text, not a list', 'not a setting of study.yml (the settings']
     """
-    source = Source("study.yml")
+    source = TableSource("study.yml")
     for key in list(settings):
         spec = SETTINGS.get(key)
         if spec is None:

@@ -18,8 +18,8 @@ from analysis.schema import SECTOR_GROUP_OF, TABLES, TRUST_COLUMNS, VALUE_COLUMN
 from analysis.settings import DEFAULT_SETTINGS, check_settings, read_settings
 from analysis.validation import (
     Problems,
-    Source,
     StudyValidationError,
+    TableSource,
     check_across_tables,
     check_table,
     coerce_table,
@@ -140,7 +140,7 @@ class Study:
 
 # --------------------------------------------------------------------------- reading
 
-def _match_headers(raw: pd.DataFrame, table: Table, source: Source, problems: Problems) -> pd.DataFrame:
+def _match_headers(raw: pd.DataFrame, table: Table, source: TableSource, problems: Problems) -> pd.DataFrame:
     """Rename headers to the schema's names, matching case-insensitively and ignoring spaces."""
     wanted = {c.lower(): c for c in table.column_names}
     if table.name == "grants":
@@ -189,15 +189,15 @@ def _read_csv(path: Path, label: str, problems: Problems) -> pd.DataFrame | None
         read = read_csv_text(path)
     except RaggedRowsError as exc:
         for row, fields in exc.rows:
-            problems.add(Source(label, rows=np.array([row])), 0, "", "",
+            problems.add(TableSource(label, rows=np.array([row])), 0, "", "",
                          f"has {fields} fields but the header has {exc.header_fields}: "
                          "a value holding a comma must be in double quotes")
         return None
     except ReadError as exc:
-        problems.add(Source(label), None, "", "", exc.reason)
+        problems.add(TableSource(label), None, "", "", exc.reason)
         return None
     if read.encoding == "cp1252":
-        problems.warn(Source(label), None, "", "", CP1252_NOTE)
+        problems.warn(TableSource(label), None, "", "", CP1252_NOTE)
     return read.frame
 
 
@@ -211,7 +211,7 @@ def _find_csv(folder: Path, table: str) -> Path | None:
 def _read_sources(path: Path, problems: Problems) -> tuple[dict, dict, list[Path]]:
     """Raw tables (values as read, blanks as NA) and where each came from."""
     raws: dict[str, pd.DataFrame] = {}
-    sources: dict[str, Source] = {}
+    sources: dict[str, TableSource] = {}
     files: list[Path] = []
     folder = path if path.is_dir() else path.parent
     xlsx = path if path.is_file() else (folder / "study.xlsx")
@@ -220,30 +220,30 @@ def _read_sources(path: Path, problems: Problems) -> tuple[dict, dict, list[Path
         try:
             sheets = pd.read_excel(xlsx, sheet_name=None, dtype=object, header=0, engine="openpyxl")
         except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged workbook: a data problem
-            problems.add(Source(xlsx.name), None, "", "", f"cannot read the workbook: {exc}")
+            problems.add(TableSource(xlsx.name), None, "", "", f"cannot read the workbook: {exc}")
             sheets = {}
         for sheet, raw in sheets.items():
             name = str(sheet).strip().lower()
             if name in TABLES:
                 raws[name] = raw
-                sources[name] = Source(xlsx.name, sheet=str(sheet), rows=np.arange(len(raw)) + 2)
+                sources[name] = TableSource(xlsx.name, sheet=str(sheet), rows=np.arange(len(raw)) + 2)
     for name in TABLES:
         csv = _find_csv(folder, name)
         if csv is None:
             continue
         if name in raws:
-            problems.add(Source(csv.name), None, "", "", f"table {name} is given twice: in {xlsx.name} and as {csv.name}")
+            problems.add(TableSource(csv.name), None, "", "", f"table {name} is given twice: in {xlsx.name} and as {csv.name}")
             continue
         files.append(csv)
         raw = _read_csv(csv, csv.name, problems)
         raws[name] = raw  # None when unreadable: reported already, and not "missing"
-        sources[name] = Source(csv.name, rows=None if raw is None else np.arange(len(raw)) + 2, unreadable=raw is None)
+        sources[name] = TableSource(csv.name, rows=None if raw is None else np.arange(len(raw)) + 2, unreadable=raw is None)
     imports = folder / "imports"
     if imports.is_dir():
         for csv in sorted(imports.glob("*.csv")):
             name = csv.stem.split("-", 1)[0].strip().lower()
             if name not in TABLES:
-                problems.warn(Source(f"imports/{csv.name}"), None, "", "",
+                problems.warn(TableSource(f"imports/{csv.name}"), None, "", "",
                               "imported file name does not start with a table name and '-': ignored")
                 continue
             files.append(csv)
@@ -256,7 +256,7 @@ def _read_sources(path: Path, problems: Problems) -> tuple[dict, dict, list[Path
                 _append_source(raws, sources, name, raw, label)
             else:
                 raws[name] = raw
-                sources[name] = Source(label, rows=np.arange(len(raw)) + 2)
+                sources[name] = TableSource(label, rows=np.arange(len(raw)) + 2)
     return raws, sources, files
 
 
@@ -274,7 +274,7 @@ def _append_source(raws, sources, name, raw, label):
     sources[name] = _MultiSource(files)
 
 
-class _MultiSource(Source):
+class _MultiSource(TableSource):
     """A table assembled from several files: each row reports its own file and row."""
 
     def __init__(self, files):
@@ -307,9 +307,9 @@ def _build(raws: dict, sources: dict, settings: dict, problems: Problems, path, 
     for name, table in TABLES.items():
         if raws.get(name) is None:
             if table.required and name not in raws:
-                problems.add(Source(f"{name}.csv"), None, "", "", f"the {name} table is required and missing")
+                problems.add(TableSource(f"{name}.csv"), None, "", "", f"the {name} table is required and missing")
             raw = pd.DataFrame(columns=table.column_names)
-            source = sources.get(name) or Source(f"{name}.csv")
+            source = sources.get(name) or TableSource(f"{name}.csv")
         else:
             source = sources[name]
             raw = _match_headers(_blank_to_na(raws[name].copy()), table, source, problems)
@@ -457,7 +457,7 @@ def load_study(path: str | os.PathLike = "data/example") -> Study:
         fingerprint = _fingerprint(folder, files)
     except OSError as exc:  # a folder that cannot be listed, a file that vanished: one problem row
         where = Path(exc.filename).name if getattr(exc, "filename", None) else str(folder)
-        problems.add(Source(where), None, "", "", plain_reason(exc))
+        problems.add(TableSource(where), None, "", "", plain_reason(exc))
         raise StudyValidationError(problems.frame(), path) from exc
     study = _build(raws, sources, settings, problems, path, fingerprint)
     return study
@@ -490,7 +490,7 @@ def study_from_tables(tables: dict[str, pd.DataFrame], settings: dict | None = N
         if tname not in TABLES:
             raise KeyError(f"no table {tname!r}; tables are {', '.join(TABLES)}")
         raws[tname] = df.reset_index(drop=True).astype(object)
-        sources[tname] = Source(f"{tname} (in memory)", rows=np.arange(len(df)) + 2)
+        sources[tname] = TableSource(f"{tname} (in memory)", rows=np.arange(len(df)) + 2)
     h = hashlib.sha256()
     for tname in sorted(raws):
         h.update(tname.encode())

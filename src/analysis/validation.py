@@ -16,11 +16,12 @@ __all__ = [
     "PROBLEM_COLUMNS",
     "Problems",
     "StudyValidationError",
-    "Source",
+    "TableSource",
     "parse_dates",
     "parse_amounts",
     "amounts_and_reasons",
     "id_key",
+    "cell_text",
     "MAX_AMOUNT",
     "FIRST_DATE",
     "LAST_DATE",
@@ -103,7 +104,7 @@ def format_problem(rec) -> str:
 
 
 @dataclass
-class Source:
+class TableSource:
     """Where a table's rows came from, so problems can name file, sheet and spreadsheet row."""
 
     file: str
@@ -130,7 +131,7 @@ class Problems:
     def __init__(self):
         self._items: list[dict] = []
 
-    def add(self, source: Source | None, index, column, value, problem, severity="error"):
+    def add(self, source: TableSource | None, index, column, value, problem, severity="error"):
         self._items.append(
             {
                 "severity": severity,
@@ -393,17 +394,26 @@ def _coerce_column(col: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         reasons.loc[text[~text.isin(_TRUE | _FALSE)].index] = "not true or false"
         return typed, reasons
     # identifiers, slugs, enums and text: strings, exactly as written (trimmed)
-    typed = raw.map(_as_text, na_action="ignore").astype("string")
+    typed = raw.map(cell_text, na_action="ignore").astype("string")
     return typed, reasons
 
 
-def _as_text(v) -> str:
+def cell_text(v) -> str | None:
+    """A cell as text, as the loader keeps identifiers and text: trimmed; None for a missing value.
+
+    Examples
+    --------
+    >>> cell_text(1070468.0), cell_text(" GB-CHC-1 "), cell_text(float("nan"))
+    ('1070468', 'GB-CHC-1', None)
+    """
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
     if isinstance(v, float) and v.is_integer():  # an Excel number cell holding an identifier
         return str(int(v))
     return str(v).strip()
 
 
-def coerce_table(table: Table, raw: pd.DataFrame, source: Source, problems: Problems) -> pd.DataFrame:
+def coerce_table(table: Table, raw: pd.DataFrame, source: TableSource, problems: Problems) -> pd.DataFrame:
     """Type every column of ``raw`` (values as read, blanks as NA); report what does not convert."""
     typed = {}
     for col in table.columns:
@@ -417,7 +427,7 @@ def coerce_table(table: Table, raw: pd.DataFrame, source: Source, problems: Prob
     out = pd.DataFrame(typed, index=raw.index)
     extras = [c for c in raw.columns if c not in out.columns]
     for c in extras:
-        out[c] = raw[c].map(_as_text, na_action="ignore").astype("string")
+        out[c] = raw[c].map(cell_text, na_action="ignore").astype("string")
     return out
 
 
@@ -468,7 +478,7 @@ def pandera_schema(table: Table) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False)
 
 
-def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: Source, problems: Problems) -> None:
+def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: TableSource, problems: Problems) -> None:
     """Run the table's pandera schema lazily and turn its failure cases into problems."""
     failed_coercion = {(p["file"], p["row"], p["column"]) for p in problems._items}
     try:
@@ -508,7 +518,7 @@ def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: Sourc
 CASE_CHECKED_ID_COLUMNS = {"survey_responses": ("respondent_id",)}
 
 
-def _check_id_spellings(table: Table, df: pd.DataFrame, source: Source, problems: Problems) -> None:
+def _check_id_spellings(table: Table, df: pd.DataFrame, source: TableSource, problems: Problems) -> None:
     """Identifiers that differ only in letter case (or spaces) within one table: an error naming both rows."""
     columns = [c.name for c in table.columns if c.kind == "id" and c.unique]
     columns += list(CASE_CHECKED_ID_COLUMNS.get(table.name, ()))
@@ -586,7 +596,7 @@ def table_column_kind(table: str, column: str) -> str | None:
         return None
 
 
-def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Source], problems: Problems) -> None:
+def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, TableSource], problems: Problems) -> None:
     """Checks that need more than one table: unknown identifiers, self-ratings, overlaps, ..."""
     fk = [
         ("organisations", "place_id", "places", "place_id", "place"),

@@ -14,7 +14,7 @@ from analysis import validation
 from analysis.csv_text import CP1252_NOTE, RaggedRowsError, read_csv_text
 from analysis.errors import ReadError, plain_reason
 from analysis.schema import AWARD_PROCESSES, TABLES
-from analysis.validation import amounts_and_reasons, id_key, parse_amounts
+from analysis.validation import amounts_and_reasons, cell_text, id_key, parse_amounts
 
 __all__ = [
     "ThreeSixtyGivingError",
@@ -24,7 +24,7 @@ __all__ = [
     "REQUIRED_GRANT_COLUMNS",
     "POSTCODE_COLUMN",
     "read_360giving",
-    "parse_dates",
+    "parse_grant_dates",
     "dates_and_reasons",
     "parse_amounts",
 ]
@@ -210,7 +210,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     return frame
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_grant_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse dates as 360Giving publishers write them, by the study loader's rule.
 
     ISO 8601 (``2020-03-17``, ``2020-03-19T00:00:00+00:00``, ``2020-04-01T00:00:00.000Z``: the
@@ -226,7 +226,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Examples
     --------
-    >>> d, bad = parse_dates(pd.Series(["2020-03-19T00:00:00+00:00", "26/03/2001 00:00", "43922", None, "soon"]))
+    >>> d, bad = parse_grant_dates(pd.Series(["2020-03-19T00:00:00+00:00", "26/03/2001 00:00", "43922", None, "soon"]))
     >>> [x.strftime("%Y-%m-%d") if pd.notna(x) else None for x in d]
     ['2020-03-19', '2001-03-26', '2020-04-01', None, None]
     >>> bad.tolist()
@@ -237,7 +237,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def dates_and_reasons(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse dates (see :func:`parse_dates`); return ``(dates, reasons)``, a reason where a value is refused."""
+    """Parse dates (see :func:`parse_grant_dates`); return ``(dates, reasons)``, a reason where a value is refused."""
     return validation.parse_dates(pd.Series(_clean_cells(pd.Series(values)), index=pd.Series(values).index,
                                             dtype=object))
 
@@ -412,16 +412,7 @@ def _read_360giving(path: Path) -> pd.DataFrame:
 
 def _as_text(values: pd.Series):
     """Cleaned cells as a string array; a number from a workbook (1070468.0) reads as 1070468."""
-    def text(v):
-        if v is None or v.__class__ is str:
-            return v
-        if v is pd.NA or (isinstance(v, float) and v != v):
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v)
-
-    return pd.array([text(v) for v in values.to_numpy(dtype=object)], dtype="string")
+    return pd.array([cell_text(v) for v in values.to_numpy(dtype=object)], dtype="string")
 
 
 def _award_process(raw: pd.DataFrame, values: pd.Series, path: Path) -> pd.Series:

@@ -12,12 +12,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from analysis.files import csv_bytes_for_people, write_new_file
 from analysis.qdpx.mapping import Mapping, read_mapping
-from analysis.qdpx.positions import PositionConvention, PositionError, _offsets, choose_convention, extract_text
+from analysis.qdpx.positions import PositionConvention, PositionError, PositionIndex, choose_convention, extract_text
 from analysis.qdpx.reader import DEFAULT_MAX_SIZE, Case, Project, read_qdpx
 from analysis.schema import TABLES
 from analysis.study import load_study
@@ -117,7 +116,7 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
     def cases_for(sel, src) -> list[Case]:
         found = cases_of.get(src.guid, []) + cases_of.get(sel.guid, [])
         return list({id(c): c for c in found}.values())
-    offsets_cache: dict[str, np.ndarray] = {}
+    offsets_cache: dict[str, PositionIndex] = {}
     rows, skipped = [], []
 
     def skip(sel, reason, code=""):
@@ -182,7 +181,7 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
             skip(sel, f"source has no plain text: {src.text_problem if src else 'unknown source'}")
             continue
         if src.guid not in offsets_cache:
-            offsets_cache[src.guid] = _offsets(src.text, convention.unit, convention.crlf)
+            offsets_cache[src.guid] = PositionIndex(src.text, convention.unit, convention.crlf)
         try:
             quote = extract_text(src.text, sel.start, sel.end, convention.unit, convention.crlf, offsets_cache[src.guid])
         except PositionError as exc:

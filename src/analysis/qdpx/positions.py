@@ -142,17 +142,12 @@ class PositionIndex:
         return lo
 
 
-def _offsets(text: str, unit: str, crlf: str) -> PositionIndex:
-    """The position index of ``text`` (kept under this name for callers that cache it per source)."""
-    return PositionIndex(text, unit, crlf)
-
-
 class PositionError(ValueError):
     """A selection's positions do not fall on characters of its source's text."""
 
 
 def extract_text(text: str, start: int, end: int, unit: str = "codepoints", crlf: str = "two",
-                 _offsets_cache: PositionIndex | None = None) -> str:
+                 index: PositionIndex | None = None) -> str:
     """The text between ``start`` and ``end`` (end excluded), counted as an exporter counts.
 
     Parameters
@@ -165,6 +160,8 @@ def extract_text(text: str, start: int, end: int, unit: str = "codepoints", crlf
         ``utf16`` counts characters outside the Basic Multilingual Plane (most emoji) as two.
     crlf : {"two", "one"}
         Whether a CR LF line break takes two positions or one.
+    index : PositionIndex, optional
+        The text's position index for ``unit`` and ``crlf``, when one is kept per source.
 
     Returns
     -------
@@ -186,7 +183,7 @@ def extract_text(text: str, start: int, end: int, unit: str = "codepoints", crlf
     >>> extract_text("one\\r\\ntwo", 4, 7, crlf="one")
     'two'
     """
-    index = _offsets_cache if isinstance(_offsets_cache, PositionIndex) else PositionIndex(text, unit, crlf)
+    index = index if index is not None else PositionIndex(text, unit, crlf)
     if start < 0 or end < start:
         raise PositionError(f"positions {start}-{end} are not a forward range")
     if end > index.total:
@@ -243,7 +240,7 @@ def choose_convention(project: Project, unit: str = "auto", crlf: str = "auto") 
                     key = (s.source, u, c)
                     text = project.sources[s.source].text
                     if key not in cache:
-                        cache[key] = _offsets(text, u, c)
+                        cache[key] = PositionIndex(text, u, c)
                     try:
                         got = extract_text(text, s.start, s.end, u, c, cache[key])
                     except PositionError:

@@ -31,6 +31,7 @@ __all__ = [
     "QdpxTooLargeError",
     "DEFAULT_MAX_SIZE",
     "parse_size",
+    "norm_guid",
     "XmlProblem",
     "Code",
     "User",
@@ -384,7 +385,8 @@ def _variable_value(vv) -> tuple[str | None, str]:
     return guid, ""
 
 
-def _norm_guid(g: str | None) -> str | None:
+def norm_guid(g: str | None) -> str | None:
+    """A GUID as this reader keeps it: without braces, in lower case (exporters differ in both)."""
     return g.strip("{}").lower() if g else g
 
 
@@ -463,7 +465,7 @@ def _read_qdpx(path: Path, max_size: int) -> Project:
 
         users = {}
         for u in root.iterfind(f"{_Q}Users/{_Q}User"):
-            users[_norm_guid(u.get("guid"))] = User(_norm_guid(u.get("guid")), u.get("name") or "", u.get("id") or "")
+            users[norm_guid(u.get("guid"))] = User(norm_guid(u.get("guid")), u.get("name") or "", u.get("id") or "")
 
         codes: dict[str, Code] = {}
 
@@ -471,7 +473,7 @@ def _read_qdpx(path: Path, max_size: int) -> Project:
             for c in el.iterfind(f"{_Q}Code"):
                 name = c.get("name")
                 code = Code(
-                    guid=_norm_guid(c.get("guid")), name=name,
+                    guid=norm_guid(c.get("guid")), name=name,
                     path=(parent.path if parent else ()) + (name,),
                     parent=parent.guid if parent else None,
                     description=_text_of(c.find(f"{_Q}Description")).strip(),
@@ -486,24 +488,24 @@ def _read_qdpx(path: Path, max_size: int) -> Project:
 
         variables = {}
         for v in root.iterfind(f"{_Q}Variables/{_Q}Variable"):
-            g = _norm_guid(v.get("guid"))
+            g = norm_guid(v.get("guid"))
             variables[g] = Variable(g, v.get("name"), v.get("typeOfVariable"))
 
         def values_of(el) -> dict[str, str]:
             out = {}
             for vv in el.iterfind(f"{_Q}VariableValue"):
                 g, value = _variable_value(vv)
-                var = variables.get(_norm_guid(g))
+                var = variables.get(norm_guid(g))
                 out[var.name if var else (g or "?")] = value
             return out
 
         cases = {}
         for c in root.iterfind(f"{_Q}Cases/{_Q}Case"):
-            g = _norm_guid(c.get("guid"))
+            g = norm_guid(c.get("guid"))
             cases[g] = Case(
                 g, c.get("name"), values_of(c),
-                {_norm_guid(r.get("targetGUID")) for r in c.iterfind(f"{_Q}SourceRef")},
-                {_norm_guid(r.get("targetGUID")) for r in c.iterfind(f"{_Q}SelectionRef")},
+                {norm_guid(r.get("targetGUID")) for r in c.iterfind(f"{_Q}SourceRef")},
+                {norm_guid(r.get("targetGUID")) for r in c.iterfind(f"{_Q}SelectionRef")},
             )
 
         sources: dict[str, Source] = {}
@@ -511,17 +513,17 @@ def _read_qdpx(path: Path, max_size: int) -> Project:
 
         def codings(sel_el) -> list[str]:
             return [
-                _norm_guid(ref.get("targetGUID"))
+                norm_guid(ref.get("targetGUID"))
                 for coding in sel_el.iterfind(f"{_Q}Coding")
                 for ref in coding.iterfind(f"{_Q}CodeRef")
             ]
 
         def add_selection(sel_el, source_guid, kind, **kw):
             selections.append(Selection(
-                guid=_norm_guid(sel_el.get("guid")), source=source_guid, kind=kind,
+                guid=norm_guid(sel_el.get("guid")), source=source_guid, kind=kind,
                 codes=codings(sel_el), name=sel_el.get("name") or "",
                 description=_text_of(sel_el.find(f"{_Q}Description")).strip(),
-                user=_norm_guid(sel_el.get("creatingUser")), line=sel_el.sourceline, **kw,
+                user=norm_guid(sel_el.get("creatingUser")), line=sel_el.sourceline, **kw,
             ))
 
         def load_text(src: Source, el):
@@ -568,7 +570,7 @@ def _read_qdpx(path: Path, max_size: int) -> Project:
             tag = etree.QName(el).localname
             if tag not in kinds:
                 continue
-            g = _norm_guid(el.get("guid"))
+            g = norm_guid(el.get("guid"))
             src = Source(
                 guid=g, name=el.get("name") or g, kind=tag,
                 plain_text_path=el.get("plainTextPath"), rich_text_path=el.get("richTextPath"),
@@ -593,7 +595,7 @@ def _read_qdpx(path: Path, max_size: int) -> Project:
         # Sets: MAXQDA exports its document groups as Sets of MemberSource.
         for st in root.iterfind(f"{_Q}Sets/{_Q}Set"):
             for ms in st.iterfind(f"{_Q}MemberSource"):
-                member_src = sources.get(_norm_guid(ms.get("targetGUID")))
+                member_src = sources.get(norm_guid(ms.get("targetGUID")))
                 if member_src is not None:
                     member_src.sets.append(st.get("name"))
 
