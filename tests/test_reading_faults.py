@@ -626,3 +626,22 @@ def test_no_numpy_warning_or_traceback_from_huge_serials():
         d, r = parse_dates(pd.Series([1e300, -1e300, np.inf, 2958465.0, 132219.0], dtype=object))
     assert d.isna().tolist() == [True, True, True, True, False]
     assert str(d.iloc[4].date()) == "2261-12-31"
+
+
+def test_republished_grants_in_another_case_are_not_counted_twice(tmp_path, capsys):
+    from analysis.cli import main
+
+    folder = study_with(tmp_path)
+    first = grants_csv(tmp_path, (GRANT_HEADER + "360G-pub-77,Meals,GBP,900,2020-05-01,GB-CHC-0000007,Bank,"
+                                  "GB-LAE-NTH,Council\n").encode(), name="first.csv")
+    again = grants_csv(tmp_path, (GRANT_HEADER + "360g-PUB-77,Meals,GBP,900,2020-05-01,gb-chc-0000007,Bank,"
+                                  "gb-lae-nth,Council\n").encode(), name="again.csv")
+    assert main(["import-grants", str(first), "--study", str(folder)]) == 0
+    capsys.readouterr()
+    main(["import-grants", str(again), "--study", str(folder)])
+    out = capsys.readouterr()
+    # the grant is in the study once, whatever the second import said about it
+    study = load_study(folder)
+    assert study.grants["Identifier"].str.casefold().tolist().count("360g-pub-77") == 1
+    assert len(list((folder / "imports").glob("*.csv"))) == 1
+    assert "Traceback" not in out.out + out.err
