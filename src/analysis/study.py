@@ -232,12 +232,14 @@ def _read_sources(path: Path, problems: Problems) -> tuple[dict, dict, list[Path
         if csv is None:
             continue
         if name in raws:
-            problems.add(TableSource(csv.name), None, "", "", f"table {name} is given twice: in {xlsx.name} and as {csv.name}")
+            problems.add(TableSource(csv.name), None, "", "",
+                         f"table {name} is given twice: in {xlsx.name} and as {csv.name}")
             continue
         files.append(csv)
         raw = _read_csv(csv, csv.name, problems)
         raws[name] = raw  # None when unreadable: reported already, and not "missing"
-        sources[name] = TableSource(csv.name, rows=None if raw is None else np.arange(len(raw)) + 2, unreadable=raw is None)
+        rows = None if raw is None else np.arange(len(raw)) + 2
+        sources[name] = TableSource(csv.name, rows=rows, unreadable=raw is None)
     imports = folder / "imports"
     if imports.is_dir():
         for csv in sorted(imports.glob("*.csv")):
