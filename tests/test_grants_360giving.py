@@ -19,7 +19,7 @@ from analysis.funding.threesixtygiving import (
     ThreeSixtyGivingError,
     ThreeSixtyGivingWarning,
     parse_amounts,
-    parse_dates,
+    parse_grant_dates,
     read_360giving,
 )
 
@@ -121,14 +121,14 @@ def test_indigo_csv_all_dates_parsed_including_rows_with_newlines(shared_data):
     (pd.Timestamp("2020-04-01 13:00"), "2020-04-01"),
 ])
 def test_parse_dates_shapes(text, expected):
-    dates, bad = parse_dates(pd.Series([text], dtype=object))
+    dates, bad = parse_grant_dates(pd.Series([text], dtype=object))
     assert dates.iloc[0] == pd.Timestamp(expected)
     assert not bad.iloc[0]
 
 
 @pytest.mark.parametrize("text", ["31/02/2020", "yesterday", "2020-13-01", "2020-03-17 noon"])
 def test_parse_dates_rejects(text):
-    dates, bad = parse_dates(pd.Series([text]))
+    dates, bad = parse_grant_dates(pd.Series([text]))
     assert pd.isna(dates.iloc[0]) and bad.iloc[0]
 
 

@@ -9,31 +9,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from analysis.csv_text import CP1252_NOTE, RaggedRowsError, read_csv_text
+from analysis.errors import ReadError, plain_reason
 from analysis.files import restore_formulas
 from analysis.paths import resolve_study_path
 from analysis.schema import SECTOR_GROUP_OF, TABLES, TRUST_COLUMNS, VALUE_COLUMNS, Table
+from analysis.settings import DEFAULT_SETTINGS, check_settings, read_settings
 from analysis.validation import (
     Problems,
-    Source,
     StudyValidationError,
+    TableSource,
     check_across_tables,
     check_table,
     coerce_table,
+    id_key,
 )
 
 __all__ = ["Study", "StudyValidationError", "load_study", "study_from_tables", "phase_of_dates", "DEFAULT_SETTINGS"]
-
-DEFAULT_SETTINGS = {
-    "name": None,
-    "description": "",
-    "illustrative": False,
-    "tie_min_level": 2,
-    "disclosure_threshold": 5,
-    "nameable": [],
-    "postcode_districts": {},
-}
 
 #: Grants may carry these columns beyond the schema's: written by `coordination import-grants`.
 GRANT_EXTRA_COLUMNS = ("place_id", "Recipient Org:Postal Code")
@@ -205,7 +198,7 @@ class Study:
 
 # --------------------------------------------------------------------------- reading
 
-def _match_headers(raw: pd.DataFrame, table: Table, source: Source, problems: Problems) -> pd.DataFrame:
+def _match_headers(raw: pd.DataFrame, table: Table, source: TableSource, problems: Problems) -> pd.DataFrame:
     """Rename headers to the schema's names, matching case-insensitively and ignoring spaces."""
     wanted = {c.lower(): c for c in table.column_names}
     if table.name == "grants":
@@ -245,9 +238,25 @@ def _blank_to_na(raw: pd.DataFrame) -> pd.DataFrame:
     return raw.map(clean).astype(object)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    # utf-8-sig drops a byte-order mark when there is one and reads plain UTF-8 otherwise
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+def _read_csv(path: Path, label: str, problems: Problems) -> pd.DataFrame | None:
+    """A table's CSV file as strings (UTF-8 with or without BOM, or Windows-1252 with a warning).
+
+    A file that cannot be read is a problem row naming it (and the rows at fault), and None.
+    """
+    try:
+        read = read_csv_text(path)
+    except RaggedRowsError as exc:
+        for row, fields in exc.rows:
+            problems.add(TableSource(label, rows=np.array([row])), 0, "", "",
+                         f"has {fields} fields but the header has {exc.header_fields}: "
+                         "a value holding a comma must be in double quotes")
+        return None
+    except ReadError as exc:
+        problems.add(TableSource(label), None, "", "", exc.reason)
+        return None
+    if read.encoding == "cp1252":
+        problems.warn(TableSource(label), None, "", "", CP1252_NOTE)
+    return read.frame
 
 
 def _find_csv(folder: Path, table: str) -> Path | None:
@@ -260,7 +269,7 @@ def _find_csv(folder: Path, table: str) -> Path | None:
 def _read_sources(path: Path, problems: Problems) -> tuple[dict, dict, list[Path]]:
     """Raw tables (values as read, blanks as NA) and where each came from."""
     raws: dict[str, pd.DataFrame] = {}
-    sources: dict[str, Source] = {}
+    sources: dict[str, TableSource] = {}
     files: list[Path] = []
     folder = path if path.is_dir() else path.parent
     xlsx = path if path.is_file() else (folder / "study.xlsx")
@@ -269,39 +278,45 @@ def _read_sources(path: Path, problems: Problems) -> tuple[dict, dict, list[Path
         try:
             sheets = pd.read_excel(xlsx, sheet_name=None, dtype=object, header=0, engine="openpyxl")
         except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged workbook: a data problem
-            problems.add(Source(xlsx.name), None, "", "", f"cannot read the workbook: {exc}")
+            problems.add(TableSource(xlsx.name), None, "", "", f"cannot read the workbook: {exc}")
             sheets = {}
         for sheet, raw in sheets.items():
             name = str(sheet).strip().lower()
             if name in TABLES:
                 raws[name] = raw
-                sources[name] = Source(xlsx.name, sheet=str(sheet), rows=np.arange(len(raw)) + 2)
+                sources[name] = TableSource(xlsx.name, sheet=str(sheet), rows=np.arange(len(raw)) + 2)
     for name in TABLES:
         csv = _find_csv(folder, name)
         if csv is None:
             continue
         if name in raws:
-            problems.add(Source(csv.name), None, "", "", f"table {name} is given twice: in {xlsx.name} and as {csv.name}")
+            problems.add(TableSource(csv.name), None, "", "",
+                         f"table {name} is given twice: in {xlsx.name} and as {csv.name}")
             continue
         files.append(csv)
-        raws[name] = _read_csv(csv)
-        sources[name] = Source(csv.name, rows=np.arange(len(raws[name])) + 2)
+        raw = _read_csv(csv, csv.name, problems)
+        raws[name] = raw  # None when unreadable: reported already, and not "missing"
+        rows = None if raw is None else np.arange(len(raw)) + 2
+        sources[name] = TableSource(csv.name, rows=rows, unreadable=raw is None)
     imports = folder / "imports"
     if imports.is_dir():
         for csv in sorted(imports.glob("*.csv")):
             name = csv.stem.split("-", 1)[0].strip().lower()
             if name not in TABLES:
-                problems.warn(Source(f"imports/{csv.name}"), None, "", "",
+                problems.warn(TableSource(f"imports/{csv.name}"), None, "", "",
                               "imported file name does not start with a table name and '-': ignored")
                 continue
             files.append(csv)
-            raw = restore_formulas(_read_csv(csv))  # cells neutralised by write_csv_for_people
             label = f"imports/{csv.name}"
-            if name in raws:
+            raw = _read_csv(csv, label, problems)
+            if raw is None:
+                continue
+            raw = restore_formulas(raw)  # cells neutralised by write_csv_for_people
+            if raws.get(name) is not None:
                 _append_source(raws, sources, name, raw, label)
             else:
                 raws[name] = raw
-                sources[name] = Source(label, rows=np.arange(len(raw)) + 2)
+                sources[name] = TableSource(label, rows=np.arange(len(raw)) + 2)
     return raws, sources, files
 
 
@@ -319,7 +334,7 @@ def _append_source(raws, sources, name, raw, label):
     sources[name] = _MultiSource(files)
 
 
-class _MultiSource(Source):
+class _MultiSource(TableSource):
     """A table assembled from several files: each row reports its own file and row."""
 
     def __init__(self, files):
@@ -342,40 +357,7 @@ class _MultiSource(Source):
 
 def _read_settings(path: Path, problems: Problems) -> dict:
     folder = path if path.is_dir() else path.parent
-    settings = dict(DEFAULT_SETTINGS)
-    yml = folder / "study.yml"
-    if not yml.is_file():
-        problems.add(Source("study.yml"), None, "", "", "study.yml is missing: it names the study and holds its settings")
-        return settings
-    try:
-        loaded = yaml.safe_load(yml.read_text(encoding="utf-8-sig")) or {}
-    except yaml.YAMLError as exc:
-        problems.add(Source("study.yml"), None, "", "", f"not valid YAML: {exc}")
-        return settings
-    if not isinstance(loaded, dict):
-        problems.add(Source("study.yml"), None, "", "", "must be a mapping of settings (name: ..., illustrative: ...)")
-        return settings
-    settings.update(loaded)
-    _check_settings(settings, problems)
-    return settings
-
-
-def _check_settings(settings: dict, problems: Problems) -> None:
-    s = Source("study.yml")
-    if not settings.get("name"):
-        problems.add(s, None, "name", "", "the study needs a name")
-    if not isinstance(settings.get("illustrative"), bool):
-        problems.add(s, None, "illustrative", settings.get("illustrative"), "must be true or false")
-    level = settings.get("tie_min_level")
-    if not (isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 4):
-        problems.add(s, None, "tie_min_level", level, "must be a whole number from 1 to 4")
-    k = settings.get("disclosure_threshold")
-    if not (isinstance(k, int) and not isinstance(k, bool) and k >= 1):
-        problems.add(s, None, "disclosure_threshold", k, "must be a whole number of at least 1")
-    if not isinstance(settings.get("nameable") or [], list):
-        problems.add(s, None, "nameable", settings.get("nameable"), "must be a list of org_ids")
-    if not isinstance(settings.get("postcode_districts") or {}, dict):
-        problems.add(s, None, "postcode_districts", "", "must map place_id to a list of postcode districts")
+    return read_settings(folder, problems)
 
 
 # --------------------------------------------------------------------------- building
@@ -383,27 +365,43 @@ def _check_settings(settings: dict, problems: Problems) -> None:
 def _build(raws: dict, sources: dict, settings: dict, problems: Problems, path, fingerprint: str) -> Study:
     tables: dict[str, pd.DataFrame] = {}
     for name, table in TABLES.items():
-        if name not in raws:
-            if table.required:
-                problems.add(Source(f"{name}.csv"), None, "", "", f"the {name} table is required and missing")
+        if raws.get(name) is None:
+            if table.required and name not in raws:
+                problems.add(TableSource(f"{name}.csv"), None, "", "", f"the {name} table is required and missing")
             raw = pd.DataFrame(columns=table.column_names)
-            source = Source(f"{name}.csv")
+            source = sources.get(name) or TableSource(f"{name}.csv")
         else:
             source = sources[name]
             raw = _match_headers(_blank_to_na(raws[name].copy()), table, source, problems)
             raw = raw.dropna(how="all")  # fully blank spreadsheet rows are not data (the index keeps row numbers)
-        typed = coerce_table(table, raw, source, problems)
-        check_table(table, typed, raw, source, problems)
+        try:
+            typed = coerce_table(table, raw, source, problems)
+            check_table(table, typed, raw, source, problems)
+        except Exception as exc:  # noqa: BLE001 -- never a traceback for a bad file: the table is reported instead
+            problems.add(source, None, "", "", f"this table could not be checked: {plain_reason(exc)}")
+            typed = coerce_table(table, raw.iloc[0:0], source, problems)
         tables[name] = typed
         sources[name] = source
-    check_across_tables(tables, sources, problems)
+    try:
+        check_across_tables(tables, sources, problems)
+    except Exception as exc:  # noqa: BLE001 -- never a traceback for a bad file: one problem row instead
+        problems.add(None, None, "", "", f"the checks across tables could not be finished: {plain_reason(exc)}")
     frame = problems.frame()
     if problems.has_errors:
         raise StudyValidationError(frame, path)
     for name, table in TABLES.items():
         tables[name] = _finish_types(table, tables[name])
     tables = _derive(tables)
+    settings = dict(settings, nameable=_resolve_nameable(settings.get("nameable") or [], tables["organisations"]))
     return Study(path=path, settings=settings, fingerprint=fingerprint, warnings=frame, **tables)
+
+
+def _resolve_nameable(nameable: list, organisations: pd.DataFrame) -> list:
+    """study.yml's nameable org_ids as the organisations table writes them (ids ignore case and spaces)."""
+    spelling: dict[str, str] = {}
+    for org_id in organisations["org_id"].dropna():
+        spelling.setdefault(id_key(org_id), str(org_id))
+    return [spelling.get(id_key(x), x) for x in nameable]
 
 
 def _finish_types(table: Table, df: pd.DataFrame) -> pd.DataFrame:
@@ -472,7 +470,12 @@ def _fingerprint(folder: Path, files: list[Path]) -> str:
     for p in sorted({*files, *([yml] if yml.is_file() else [])}):
         h.update(str(p.relative_to(folder)).encode())
         h.update(b"\0")
-        h.update(p.read_bytes())
+        try:
+            with open(p, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+        except OSError:  # unreadable: reported as a problem when it was read
+            h.update(b"unreadable")
         h.update(b"\0")
     return h.hexdigest()[:12]
 
@@ -508,9 +511,15 @@ def load_study(path: str | os.PathLike = "data/example") -> Study:
     path = resolve_study_path(path)
     folder = path if path.is_dir() else path.parent
     problems = Problems()
-    settings = _read_settings(path, problems)
-    raws, sources, files = _read_sources(path, problems)
-    study = _build(raws, sources, settings, problems, path, _fingerprint(folder, files))
+    try:
+        settings = _read_settings(path, problems)
+        raws, sources, files = _read_sources(path, problems)
+        fingerprint = _fingerprint(folder, files)
+    except OSError as exc:  # a folder that cannot be listed, a file that vanished: one problem row
+        where = Path(exc.filename).name if getattr(exc, "filename", None) else str(folder)
+        problems.add(TableSource(where), None, "", "", plain_reason(exc))
+        raise StudyValidationError(problems.frame(), path) from exc
+    study = _build(raws, sources, settings, problems, path, fingerprint)
     return study
 
 
@@ -535,13 +544,13 @@ def study_from_tables(tables: dict[str, pd.DataFrame], settings: dict | None = N
     problems = Problems()
     full = dict(DEFAULT_SETTINGS, name=name, slug=name)
     full.update(settings or {})
-    _check_settings(full, problems)
+    check_settings(full, problems)
     raws, sources = {}, {}
     for tname, df in tables.items():
         if tname not in TABLES:
             raise KeyError(f"no table {tname!r}; tables are {', '.join(TABLES)}")
         raws[tname] = df.reset_index(drop=True).astype(object)
-        sources[tname] = Source(f"{tname} (in memory)", rows=np.arange(len(df)) + 2)
+        sources[tname] = TableSource(f"{tname} (in memory)", rows=np.arange(len(df)) + 2)
     h = hashlib.sha256()
     for tname in sorted(raws):
         h.update(tname.encode())

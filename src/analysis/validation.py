@@ -9,15 +9,22 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis.schema import TRUST_COLUMNS, VALUE_COLUMNS, Column, Table
+from analysis.errors import CoordinationError
+from analysis.schema import TABLES, TRUST_COLUMNS, VALUE_COLUMNS, Column, Table
 
 __all__ = [
     "PROBLEM_COLUMNS",
     "Problems",
     "StudyValidationError",
-    "Source",
+    "TableSource",
     "parse_dates",
     "parse_amounts",
+    "amounts_and_reasons",
+    "id_key",
+    "cell_text",
+    "MAX_AMOUNT",
+    "FIRST_DATE",
+    "LAST_DATE",
     "coerce_table",
     "check_table",
     "check_across_tables",
@@ -28,13 +35,42 @@ PROBLEM_COLUMNS = ["severity", "file", "sheet", "row", "column", "value", "probl
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 ONS_PATTERN = r"^[EWSNK]\d{8}$"
 
-#: Excel's 1900 date system: serial 1 is 1900-01-01; 1899-12-30 as day 0 absorbs Excel's
-#: fictitious 29 February 1900, so every serial from 61 on maps to the right day.
+#: Excel's 1900 date system (Microsoft, "Date systems in Excel"): serial 1 is 1900-01-01 and
+#: 59 is 1900-02-28; 60 is 29 February 1900, a day that never was (Excel keeps Lotus 1-2-3's
+#: mistake of taking 1900 for a leap year); from 61 (1900-03-01) on, day 0 is 1899-12-30.
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+EXCEL_EPOCH_BEFORE_MARCH_1900 = pd.Timestamp("1899-12-31")
+EXCEL_FICTITIOUS_LEAP_DAY = 60
 EXCEL_SERIAL_RANGE = (1, 2958465)  # 1900-01-01 .. 9999-12-31
 
+#: The dates the analysis can hold (pandas keeps dates as nanoseconds from 1970: about 1677
+#: to 2262); a date outside these, such as 9999-12-31 for "open-ended", is a problem row.
+FIRST_DATE = pd.Timestamp("1678-01-01")
+LAST_DATE = pd.Timestamp("2261-12-31")
+_LAST_SERIAL = (LAST_DATE - EXCEL_EPOCH).days  # 132219
 
-class StudyValidationError(ValueError):
+#: The largest amount a single grant may have: 10 billion (pounds, or any currency). UKRI, the
+#: largest UK public funder, awards about 8 billion pounds a year in all; a grant above this is a
+#: typing or export error (digits run together, an exponent), not a grant.
+MAX_AMOUNT = 10_000_000_000
+
+#: Whole-number columns (levels, scores, population) hold numbers well below this; above it a
+#: float no longer holds every whole number exactly.
+_MAX_WHOLE = 2**53
+
+
+def id_key(value) -> str:
+    """How identifiers are compared: surrounding spaces removed and letter case ignored.
+
+    Examples
+    --------
+    >>> id_key(" gb-chc-0000007 ") == id_key("GB-CHC-0000007")
+    True
+    """
+    return str(value).strip().casefold()
+
+
+class StudyValidationError(CoordinationError, ValueError):
     """The study's data break the rules of the data package; ``problems`` lists them all.
 
     ``problems`` is a DataFrame with columns severity, file, sheet, row (as a spreadsheet
@@ -68,7 +104,7 @@ def format_problem(rec) -> str:
 
 
 @dataclass
-class Source:
+class TableSource:
     """Where a table's rows came from, so problems can name file, sheet and spreadsheet row."""
 
     file: str
@@ -77,6 +113,8 @@ class Source:
     rows: np.ndarray | None = None
     #: column name in the schema -> header as the researcher wrote it
     headers: dict = field(default_factory=dict)
+    #: the file could not be read (reported already): checks against its table are skipped
+    unreadable: bool = False
 
     def file_of(self, index) -> str:
         return self.file
@@ -93,7 +131,7 @@ class Problems:
     def __init__(self):
         self._items: list[dict] = []
 
-    def add(self, source: Source | None, index, column, value, problem, severity="error"):
+    def add(self, source: TableSource | None, index, column, value, problem, severity="error"):
         self._items.append(
             {
                 "severity": severity,
@@ -144,11 +182,19 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     The rule: a date is accepted as ISO ``yyyy-mm-dd`` (a time may follow), as
     ``dd/mm/yyyy`` (the UK order researchers type, a time may follow), as an Excel date
-    cell, or as an Excel serial number (days since 1899-12-30). Anything else is rejected
-    with a reason: two-digit years are ambiguous (20 could be 1920 or 2020), as is a
-    ``mm/dd/yyyy`` date whose month is over 12. Times are dropped: a study's dates are days.
+    cell, or as an Excel serial number in Excel's own calendar (serial 1 is 1900-01-01, 59
+    is 1900-02-28, 61 is 1900-03-01; 60 is Excel's fictitious 29 February 1900 and is
+    rejected as not a real date). Anything else is rejected with a reason: two-digit years
+    are ambiguous (20 could be 1920 or 2020), as is a ``mm/dd/yyyy`` date whose month is
+    over 12, and dates outside :data:`FIRST_DATE` to :data:`LAST_DATE` (such as 9999-12-31)
+    cannot be held. Times are dropped: a study's dates are days.
 
     ``reasons`` holds a plain-English reason where a value was rejected, else <NA>.
+
+    References
+    ----------
+    Microsoft, "Date systems in Excel" and "Excel incorrectly assumes that the year 1900 is
+    a leap year" (support.microsoft.com).
 
     Examples
     --------
@@ -157,6 +203,9 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     ['2020-03-23', '2020-03-23', '2020-03-23', None, None]
     >>> r.iloc[3]
     'month 23 does not exist: this looks like a US-style mm/dd/yyyy date; write dd/mm/yyyy or yyyy-mm-dd'
+    >>> d, r = parse_dates(pd.Series([1, 59, 60, 61]))
+    >>> [str(x.date()) if not pd.isna(x) else None for x in d]
+    ['1900-01-01', '1900-02-28', None, '1900-03-01']
     """
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     reasons = pd.Series(pd.NA, index=values.index, dtype="object")
@@ -165,25 +214,24 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return out, reasons
     is_ts = values[present].map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
     ts_idx = is_ts[is_ts].index
-    if len(ts_idx):
-        out.loc[ts_idx] = pd.to_datetime(values.loc[ts_idx].map(pd.Timestamp)).dt.normalize()
+    for idx in ts_idx:
+        _put_timestamp(out, reasons, idx, values.at[idx])
     rest = values[present].drop(ts_idx)
     is_num = rest.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
     text = rest[~is_num].astype(str).str.strip()
-    nums = pd.to_numeric(rest[is_num], errors="coerce")
+    nums = pd.to_numeric(rest[is_num], errors="coerce").astype(float)
     # digit strings in a CSV are Excel serials too (a date column exported as numbers)
     numeric_text = text[text.str.match(_NUMBER)]
-    nums = pd.concat([nums, pd.to_numeric(numeric_text)])
+    nums = pd.concat([nums, pd.to_numeric(numeric_text).astype(float)])
     text = text.drop(numeric_text.index)
     if len(nums):
-        ok = nums.between(*EXCEL_SERIAL_RANGE)
-        good = nums[ok]
-        out.loc[good.index] = (EXCEL_EPOCH + pd.to_timedelta(np.floor(good.to_numpy(float)), unit="D"))
-        reasons.loc[nums[~ok].index] = "a number that is not an Excel date serial (1 to 2958465)"
+        _put_serials(out, reasons, nums)
     iso = text[text.str.match(_ISO)]
     if len(iso):
-        parsed = pd.to_datetime(iso.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        out.loc[iso.index] = parsed
+        years = iso.str.slice(0, 4).astype(int)
+        held = _held_years(reasons, iso, years)
+        parsed = pd.to_datetime(held.str.slice(0, 10), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+        out.loc[held.index] = parsed
         reasons.loc[parsed[parsed.isna()].index] = "not a real calendar date"
     uk = text[text.str.match(_UK)]
     if len(uk):
@@ -194,11 +242,12 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             f"month {m} does not exist: this looks like a US-style mm/dd/yyyy date; write dd/mm/yyyy or yyyy-mm-dd"
             for m in month[us_like]
         ]
-        rest_uk = uk[~us_like]
+        held = _held_years(reasons, uk[~us_like], year[~us_like])
         parsed = pd.to_datetime(
-            pd.DataFrame({"year": year[~us_like], "month": month[~us_like], "day": day[~us_like]}), errors="coerce"
-        )
-        out.loc[rest_uk.index] = parsed
+            pd.DataFrame({"year": year[held.index], "month": month[held.index], "day": day[held.index]}),
+            errors="coerce",
+        ).astype("datetime64[ns]")
+        out.loc[held.index] = parsed
         reasons.loc[parsed[parsed.isna()].index] = "not a real calendar date"
     other = text.drop(iso.index).drop(uk.index)
     two = other.str.match(_TWO_DIGIT_YEAR)
@@ -207,26 +256,108 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out.dt.normalize(), reasons
 
 
+_BEYOND = (f"beyond the dates the analysis can hold ({FIRST_DATE.date()} to {LAST_DATE.date()}): "
+           "write the real date, or leave it blank if there is none")
+
+
+def _held_years(reasons: pd.Series, text: pd.Series, years: pd.Series) -> pd.Series:
+    """The dates whose year the analysis can hold; the others get a reason."""
+    held = years.between(FIRST_DATE.year, LAST_DATE.year)
+    reasons.loc[text[~held].index] = _BEYOND
+    return text[held]
+
+
+def _put_timestamp(out: pd.Series, reasons: pd.Series, idx, value) -> None:
+    """A date cell (from a workbook, or a datetime given in code)."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        reasons.at[idx] = "not a date in an accepted form (yyyy-mm-dd, dd/mm/yyyy, or an Excel date)"
+        return
+    if ts is pd.NaT or pd.isna(ts):
+        return
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    if not (FIRST_DATE.year <= ts.year <= LAST_DATE.year):
+        reasons.at[idx] = _BEYOND
+        return
+    out.at[idx] = ts.normalize().as_unit("ns")
+
+
+def _put_serials(out: pd.Series, reasons: pd.Series, nums: pd.Series) -> None:
+    """Excel serial numbers, in Excel's calendar (see :func:`parse_dates`)."""
+    values = nums.to_numpy(float)
+    finite = np.isfinite(values)
+    whole = np.where(finite, np.floor(np.where(finite, values, 0)), 0)
+    serial = finite & (whole >= EXCEL_SERIAL_RANGE[0]) & (whole <= EXCEL_SERIAL_RANGE[1])
+    reasons.loc[nums.index[~serial]] = "a number that is not an Excel date serial (1 to 2958465)"
+    leap = serial & (whole == EXCEL_FICTITIOUS_LEAP_DAY)
+    reasons.loc[nums.index[leap]] = ("Excel serial 60 is 29 February 1900, a day that never was (Excel takes 1900 "
+                                     "for a leap year by mistake): write the real date")
+    beyond = serial & (whole > _LAST_SERIAL)
+    reasons.loc[nums.index[beyond]] = [f"Excel serial {int(n)} is {_serial_date_text(int(n))}, {_BEYOND}"
+                                       for n in whole[beyond]]
+    ok = serial & ~leap & ~beyond
+    epoch = np.where(whole < EXCEL_FICTITIOUS_LEAP_DAY, EXCEL_EPOCH_BEFORE_MARCH_1900.to_datetime64(),
+                     EXCEL_EPOCH.to_datetime64()).astype("datetime64[ns]")
+    days = np.clip(whole, 0, _LAST_SERIAL).astype("int64").astype("timedelta64[D]").astype("timedelta64[ns]")
+    out.loc[nums.index[ok]] = (epoch + days)[ok]
+
+
+def _serial_date_text(n: int) -> str:
+    """The calendar date of an Excel serial beyond pandas' range, worked out with Python's dates."""
+    import datetime as _dt
+
+    return (_dt.date(1899, 12, 30) + _dt.timedelta(days=n)).isoformat()
+
+
 def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse amounts as publishers write them: ``10000``, ``10,000.50``, ``£2,500``.
 
-    Returns ``(amounts, bad)``: floats (NaN where blank or unreadable) and a mask of the
-    non-blank values that are not amounts.
+    Returns ``(amounts, bad)``: floats (NaN where blank or not an amount) and a mask of the
+    non-blank values that are not amounts: not a number, not finite (``inf``, ``nan``,
+    ``1e309``), or more than :data:`MAX_AMOUNT` either way. :func:`amounts_and_reasons`
+    says why.
 
     Examples
     --------
-    >>> a, bad = parse_amounts(pd.Series(["£2,500", "10000.5", 300, "", "lots"]))
+    >>> a, bad = parse_amounts(pd.Series(["£2,500", "10000.5", 300, "", "lots", "1e309"]))
     >>> a.tolist()[:3], bad.tolist()
-    ([2500.0, 10000.5, 300.0], [False, False, False, False, True])
+    ([2500.0, 10000.5, 300.0], [False, False, False, False, True, True])
+    """
+    amounts, reasons = amounts_and_reasons(values)
+    return amounts, reasons.notna()
+
+
+def amounts_and_reasons(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse amounts (see :func:`parse_amounts`); return ``(amounts, reasons)``, a reason where one is refused.
+
+    Examples
+    --------
+    >>> a, why = amounts_and_reasons(pd.Series(["inf", "12,000,000,000", "£40"]))
+    >>> a.tolist()[2], why.tolist()[:2]  # doctest: +NORMALIZE_WHITESPACE
+    (40.0, ['not a finite amount (infinite or not-a-number)',
+            'more than 10,000,000,000: no single grant is that large; check for digits run together'])
     """
     values = pd.Series(values)
+    reasons = pd.Series(pd.NA, index=values.index, dtype="object")
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         amounts = values.astype(float)
-        return amounts, pd.Series(False, index=values.index)
-    text = values.astype("string").str.replace(r"[£,\s]|^GBP", "", regex=True)
-    amounts = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
-    bad = amounts.isna() & text.notna() & (text != "")
-    return amounts, bad
+        written = values.notna()
+    else:
+        text = values.astype("string").str.replace(r"[£,\s]|^GBP", "", regex=True)
+        amounts = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
+        written = text.notna() & (text != "")
+        number = text.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fillna(False).astype(bool)
+        reasons[written & ~number & amounts.isna()] = "not a number"
+        written &= number | amounts.notna()  # "nan", "inf", "Infinity" are numbers pandas reads, not amounts
+    arr = amounts.to_numpy(float)
+    finite = np.isfinite(arr)
+    reasons[written.to_numpy() & ~finite & reasons.isna().to_numpy()] = "not a finite amount (infinite or not-a-number)"
+    huge = finite & (np.abs(np.where(finite, arr, 0)) > MAX_AMOUNT)
+    reasons[huge] = f"more than {MAX_AMOUNT:,}: no single grant is that large; check for digits run together"
+    amounts = amounts.where(reasons.isna() & finite, np.nan)
+    return amounts, reasons
 
 
 _TRUE = {"true", "yes", "y", "1", "t"}
@@ -240,13 +371,15 @@ def _coerce_column(col: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     if col.kind == "date":
         return parse_dates(raw)
     if col.kind == "float":  # amounts as publishers write them: 1,250.00 or £1,250
-        amounts, bad = parse_amounts(raw.astype(object))
-        reasons[bad] = "not a number"
-        return amounts, reasons
+        return amounts_and_reasons(raw.astype(object))
     if col.kind == "int":
         text = raw[present].map(lambda v: str(v).strip())
-        nums = pd.to_numeric(text, errors="coerce")
-        reasons.loc[nums[nums.isna()].index] = "not a number"
+        nums = pd.to_numeric(text, errors="coerce").astype(float)
+        finite = pd.Series(np.isfinite(nums.to_numpy(float)), index=nums.index)
+        reasons.loc[nums[~finite].index] = "not a number"
+        huge = finite & (nums.abs() > _MAX_WHOLE)
+        reasons.loc[nums[huge].index] = f"too large a number (more than {_MAX_WHOLE:,})"
+        nums = nums.where(finite & ~huge)
         frac = nums.notna() & (nums != np.floor(nums.fillna(0)))
         reasons.loc[nums[frac].index] = "not a whole number"
         typed = pd.Series(pd.NA, index=raw.index, dtype="Int64")
@@ -261,17 +394,26 @@ def _coerce_column(col: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         reasons.loc[text[~text.isin(_TRUE | _FALSE)].index] = "not true or false"
         return typed, reasons
     # identifiers, slugs, enums and text: strings, exactly as written (trimmed)
-    typed = raw.map(_as_text, na_action="ignore").astype("string")
+    typed = raw.map(cell_text, na_action="ignore").astype("string")
     return typed, reasons
 
 
-def _as_text(v) -> str:
+def cell_text(v) -> str | None:
+    """A cell as text, as the loader keeps identifiers and text: trimmed; None for a missing value.
+
+    Examples
+    --------
+    >>> cell_text(1070468.0), cell_text(" GB-CHC-1 "), cell_text(float("nan"))
+    ('1070468', 'GB-CHC-1', None)
+    """
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
     if isinstance(v, float) and v.is_integer():  # an Excel number cell holding an identifier
         return str(int(v))
     return str(v).strip()
 
 
-def coerce_table(table: Table, raw: pd.DataFrame, source: Source, problems: Problems) -> pd.DataFrame:
+def coerce_table(table: Table, raw: pd.DataFrame, source: TableSource, problems: Problems) -> pd.DataFrame:
     """Type every column of ``raw`` (values as read, blanks as NA); report what does not convert."""
     typed = {}
     for col in table.columns:
@@ -285,7 +427,7 @@ def coerce_table(table: Table, raw: pd.DataFrame, source: Source, problems: Prob
     out = pd.DataFrame(typed, index=raw.index)
     extras = [c for c in raw.columns if c not in out.columns]
     for c in extras:
-        out[c] = raw[c].map(_as_text, na_action="ignore").astype("string")
+        out[c] = raw[c].map(cell_text, na_action="ignore").astype("string")
     return out
 
 
@@ -336,7 +478,7 @@ def pandera_schema(table: Table) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False)
 
 
-def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: Source, problems: Problems) -> None:
+def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: TableSource, problems: Problems) -> None:
     """Run the table's pandera schema lazily and turn its failure cases into problems."""
     failed_coercion = {(p["file"], p["row"], p["column"]) for p in problems._items}
     try:
@@ -353,32 +495,108 @@ def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: Sourc
                 continue  # already reported as unreadable
             value = raw.at[idx, col.name] if col.name in raw.columns else None
             problems.add(source, idx, col.name, value, _reason(str(rec.check), col))
+    _check_id_spellings(table, df, source, problems)
     if table.key and len(table.key) > 1:
         key = list(table.key)
-        complete = df[key].notna().all(axis=1)
-        dup = df[complete].duplicated(key, keep="first")
-        first_rows = df[complete].reset_index().groupby(key, observed=True)["index"].first()
+        keyed = df[key].copy()
+        for name in key:  # identifiers are compared ignoring case and surrounding spaces
+            if table.column(name).kind == "id":
+                keyed[name] = keyed[name].map(id_key, na_action="ignore")
+        complete = keyed.notna().all(axis=1)
+        dup = keyed[complete].duplicated(key, keep="first")
+        first_rows = keyed[complete].reset_index().groupby(key, observed=True)["index"].first()
         for idx in dup[dup].index:
-            first = first_rows.loc[tuple(df.loc[idx, key])]
+            first = first_rows.loc[tuple(keyed.loc[idx, key])]
             what = {"relationships": "duplicate rating: this organisation already rated this partner in this phase",
                     "survey_responses": "duplicate answer: this respondent already answered this item in this phase",
                     "boards": "duplicate seat: this organisation is already on this board in this phase"}.get(table.name, "duplicate row")
             problems.add(source, idx, key[-1], df.at[idx, key[-1]], f"{what} (row {source.row_of(first)})")
 
 
+#: Identifier columns that are not unique in their table and refer to nothing else, so that two
+#: spellings differing only in case would silently be two people: an error.
+CASE_CHECKED_ID_COLUMNS = {"survey_responses": ("respondent_id",)}
+
+
+def _check_id_spellings(table: Table, df: pd.DataFrame, source: TableSource, problems: Problems) -> None:
+    """Identifiers that differ only in letter case (or spaces) within one table: an error naming both rows."""
+    columns = [c.name for c in table.columns if c.kind == "id" and c.unique]
+    columns += list(CASE_CHECKED_ID_COLUMNS.get(table.name, ()))
+    for name in columns:
+        if name not in df.columns:
+            continue
+        values = df[name].dropna()
+        first_of: dict[str, tuple] = {}  # id_key -> (index, spelling) where it first appears
+        reported: set[tuple] = set()
+        for idx, value in values.items():
+            k = id_key(value)
+            seen = first_of.setdefault(k, (idx, value))
+            if seen[1] != value and (k, value) not in reported:
+                reported.add((k, value))
+                problems.add(source, idx, name, value,
+                             f"differs only in letter case or spaces from {seen[1]!r} (row {source.row_of(seen[0])}): "
+                             "identifiers are compared ignoring case, so these are the same; write it one way")
+
+
 # --------------------------------------------------------------------------- checks across tables
 
+#: References from one table's identifier column to another table's: compared ignoring case and
+#: surrounding spaces, and written as the table they refer to writes them once resolved.
+ID_REFERENCES = (
+    ("relationships", "org_id", "organisations", "org_id"),
+    ("relationships", "partner_id", "organisations", "org_id"),
+    ("boards", "org_id", "organisations", "org_id"),
+    ("survey_responses", "org_id", "organisations", "org_id"),
+    ("survey_responses", "item_id", "survey_items", "item_id"),
+    ("grants", "Recipient Org:Identifier", "organisations", "org_id"),
+)
+
+
+def resolve_references(tables: dict[str, pd.DataFrame]) -> None:
+    """Write every identifier that refers to another table as that table writes it (in place).
+
+    ``relationships.partner_id`` ``" gb-chc-0000007"`` becomes ``"GB-CHC-0000007"`` when that
+    is an organisation; identifiers that match nothing are left as they are (and reported).
+
+    Examples
+    --------
+    >>> t = {"organisations": pd.DataFrame({"org_id": ["GB-CHC-0000007"]}),
+    ...      "relationships": pd.DataFrame({"org_id": ["gb-chc-0000007 "], "partner_id": ["X"]})}
+    >>> resolve_references(t); t["relationships"]["org_id"].tolist()
+    ['GB-CHC-0000007']
+    """
+    for child, col, parent, parent_col in ID_REFERENCES:
+        if child not in tables or parent not in tables or col not in tables[child] or not len(tables[child]):
+            continue
+        spelling: dict[str, str] = {}
+        for value in tables[parent][parent_col].dropna():
+            spelling.setdefault(id_key(value), value)
+        column = tables[child][col]
+        resolved = column.map(lambda v, spelling=spelling: spelling.get(id_key(v), v), na_action="ignore")
+        tables[child][col] = resolved.astype(column.dtype)
+
+
 def _foreign_key(problems, tables, sources, child, col, parent, parent_col, label):
-    if child not in tables or parent not in tables:
+    if child not in tables or parent not in tables or getattr(sources.get(parent), "unreadable", False):
         return
     df = tables[child]
-    known = set(tables[parent][parent_col].dropna())
-    bad = df[col].notna() & ~df[col].isin(known)
+    exact = tables[parent][parent_col].dropna()
+    known = set(exact.map(id_key)) if table_column_kind(parent, parent_col) == "id" else set(exact)
+    keys = df[col].map(id_key, na_action="ignore") if table_column_kind(child, col) == "id" else df[col]
+    bad = df[col].notna() & ~keys.isin(known)
     for idx in df.index[bad]:
         problems.add(sources[child], idx, col, df.at[idx, col], f"unknown {label}: not in {sources[parent].file}")
 
 
-def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Source], problems: Problems) -> None:
+def table_column_kind(table: str, column: str) -> str | None:
+    """The kind of a column of the study data package (``id``, ``slug``, ...), None if it has none."""
+    try:
+        return TABLES[table].column(column).kind
+    except KeyError:
+        return None
+
+
+def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, TableSource], problems: Problems) -> None:
     """Checks that need more than one table: unknown identifiers, self-ratings, overlaps, ..."""
     fk = [
         ("organisations", "place_id", "places", "place_id", "place"),
@@ -399,6 +617,7 @@ def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Sour
     for child, col, parent, parent_col, label in fk:
         if len(tables.get(child, ())):
             _foreign_key(problems, tables, sources, child, col, parent, parent_col, label)
+    resolve_references(tables)
 
     phases = tables["phases"]
     src = sources["phases"]

@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import validation
+from analysis.csv_text import CP1252_NOTE, RaggedRowsError, read_csv_text
+from analysis.errors import ReadError, plain_reason
 from analysis.schema import AWARD_PROCESSES, TABLES
-from analysis.validation import parse_amounts
+from analysis.validation import amounts_and_reasons, cell_text, id_key, parse_amounts
 
 __all__ = [
     "ThreeSixtyGivingError",
@@ -22,7 +24,8 @@ __all__ = [
     "REQUIRED_GRANT_COLUMNS",
     "POSTCODE_COLUMN",
     "read_360giving",
-    "parse_dates",
+    "parse_grant_dates",
+    "dates_and_reasons",
     "parse_amounts",
 ]
 
@@ -61,15 +64,13 @@ for _field, (_prefix, _items) in _ARRAY_TITLES.items():
 
 
 
-class ThreeSixtyGivingError(ValueError):
+class ThreeSixtyGivingError(ReadError, ValueError):
     """A file that is not usable 360Giving data: names the field, the file and where in it."""
 
     def __init__(self, message: str, *, path=None, field: str | None = None, location: str | None = None):
-        self.path = None if path is None else str(path)
         self.field = field
         self.location = location
-        where = ", ".join(x for x in (self.path, location) if x)
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(path, message, where=location)
 
 
 class ThreeSixtyGivingWarning(UserWarning):
@@ -117,6 +118,8 @@ def _flatten_json(path: Path) -> pd.DataFrame:
             package = json.load(fh)
     except json.JSONDecodeError as exc:
         raise ThreeSixtyGivingError(f"not valid JSON ({exc})", path=path) from exc
+    except (OSError, UnicodeDecodeError, RecursionError, MemoryError) as exc:
+        raise ThreeSixtyGivingError(f"not a readable JSON file: {plain_reason(exc)}", path=path) from exc
     if not isinstance(package, dict) or "grants" not in package:
         raise ThreeSixtyGivingError(
             "missing required field 'grants' (a 360Giving package is {\"grants\": [...]})",
@@ -171,15 +174,15 @@ def _rename_headers(headers, path, where: str) -> dict[str, str]:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        headers = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ThreeSixtyGivingError(f"not a readable CSV file ({exc})", path=path) from exc
-    rename = _rename_headers(headers, path, "CSV header")
-    frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, na_values=[""], usecols=list(rename),
-        encoding="utf-8-sig", engine="c",
-    )
-    frame = frame.rename(columns=rename)
+        read = read_csv_text(path, na_values=[""])
+    except RaggedRowsError as exc:
+        raise ThreeSixtyGivingError(exc.reason, path=path, location=exc.where) from exc
+    except ReadError as exc:
+        raise ThreeSixtyGivingError(f"not a readable CSV file: {exc.reason}", path=path) from exc
+    if read.encoding == "cp1252":
+        warnings.warn(f"{path.name}: {CP1252_NOTE}", ThreeSixtyGivingWarning, stacklevel=4)
+    rename = _rename_headers(read.frame.columns, path, "CSV header")
+    frame = read.frame[list(rename)].rename(columns=rename)
     frame.attrs["locate"] = lambda row, title: f"row {row + 2}, column {title!r}"
     return frame
 
@@ -207,7 +210,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     return frame
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_grant_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse dates as 360Giving publishers write them, by the study loader's rule.
 
     ISO 8601 (``2020-03-17``, ``2020-03-19T00:00:00+00:00``, ``2020-04-01T00:00:00.000Z``: the
@@ -223,15 +226,20 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Examples
     --------
-    >>> d, bad = parse_dates(pd.Series(["2020-03-19T00:00:00+00:00", "26/03/2001 00:00", "43922", None, "soon"]))
+    >>> d, bad = parse_grant_dates(pd.Series(["2020-03-19T00:00:00+00:00", "26/03/2001 00:00", "43922", None, "soon"]))
     >>> [x.strftime("%Y-%m-%d") if pd.notna(x) else None for x in d]
     ['2020-03-19', '2001-03-26', '2020-04-01', None, None]
     >>> bad.tolist()
     [False, False, False, False, True]
     """
-    dates, reasons = validation.parse_dates(pd.Series(_clean_cells(pd.Series(values)), index=pd.Series(values).index,
-                                                      dtype=object))
+    dates, reasons = dates_and_reasons(values)
     return dates, reasons.notna()
+
+
+def dates_and_reasons(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse dates (see :func:`parse_grant_dates`); return ``(dates, reasons)``, a reason where a value is refused."""
+    return validation.parse_dates(pd.Series(_clean_cells(pd.Series(values)), index=pd.Series(values).index,
+                                            dtype=object))
 
 
 def _clean_cells(values) -> np.ndarray:
@@ -248,14 +256,19 @@ def _clean_cells(values) -> np.ndarray:
     return out
 
 
-def _fail_on(frame: pd.DataFrame, path: Path, title: str, mask: pd.Series, what: str) -> None:
+def _fail_on(frame: pd.DataFrame, path: Path, title: str, mask: pd.Series, what: str,
+             reasons: pd.Series | None = None) -> None:
     if not mask.any():
         return
     rows = list(np.flatnonzero(mask.to_numpy()))
     locate = frame.attrs["locate"]
-    shown = "; ".join(
-        f"{locate(r, title)}: {frame[title].iloc[r]!r}" if title in frame else locate(r, title) for r in rows[:5]
-    )
+
+    def one(r):
+        shown = f"{locate(r, title)}: {frame[title].iloc[r]!r}" if title in frame else locate(r, title)
+        why = reasons.iloc[r] if reasons is not None else None
+        return f"{shown} ({why})" if isinstance(why, str) else shown
+
+    shown = "; ".join(one(r) for r in rows[:5])
     more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""
     raise ThreeSixtyGivingError(f"{len(rows)} grant(s) {what}: {shown}{more}", path=path, field=title,
                                 location=locate(rows[0], title))
@@ -315,6 +328,15 @@ def read_360giving(path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such 360Giving file: {path}")
+    try:
+        return _read_360giving(path)
+    except ThreeSixtyGivingError:
+        raise
+    except Exception as exc:  # never a traceback for a bad file: name it and say what went wrong
+        raise ThreeSixtyGivingError(plain_reason(exc), path=path) from exc
+
+
+def _read_360giving(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix == ".json":
         raw = _flatten_json(path)
@@ -337,7 +359,7 @@ def read_360giving(path) -> pd.DataFrame:
             individual &= raw["Recipient Org:Identifier"].isna()
         if individual.any():
             warnings.warn(f"{path.name}: {int(individual.sum())} grant(s) to individuals left out "
-                          "(the grants table holds grants to organisations)", ThreeSixtyGivingWarning, stacklevel=2)
+                          "(the grants table holds grants to organisations)", ThreeSixtyGivingWarning, stacklevel=3)
             attrs = raw.attrs
             raw = raw[~individual].reset_index(drop=True)
             raw.attrs = attrs
@@ -358,12 +380,12 @@ def read_360giving(path) -> pd.DataFrame:
     for column in TABLES["grants"].columns:
         values = raw[column.name] if column.name in raw else pd.Series(pd.NA, index=raw.index, dtype=object)
         if column.kind == "date":
-            dates, bad = parse_dates(values)
-            _fail_on(raw, path, column.name, bad, "have a date that is not ISO, dd/mm/yyyy or an Excel date")
+            dates, reasons = dates_and_reasons(values)
+            _fail_on(raw, path, column.name, reasons.notna(), "have a date that cannot be read", reasons)
             grants[column.name] = dates
         elif column.kind == "float":
-            amounts, bad = parse_amounts(values)
-            _fail_on(raw, path, column.name, bad, "have an amount that is not a number")
+            amounts, reasons = amounts_and_reasons(values)
+            _fail_on(raw, path, column.name, reasons.notna(), "have an amount that cannot be used", reasons)
             grants[column.name] = amounts
         elif column.kind == "enum":
             grants[column.name] = _award_process(raw, values, path)
@@ -374,31 +396,23 @@ def read_360giving(path) -> pd.DataFrame:
         if title in raw:
             grants[title] = _as_text(raw[title])
 
-    duplicated = grants["Identifier"].duplicated(keep="first")
+    # identifiers are compared ignoring case and surrounding spaces: a re-published file may change case
+    duplicated = grants["Identifier"].map(id_key, na_action="ignore").duplicated(keep="first")
     _fail_on(raw.assign(Identifier=grants["Identifier"]), path, "Identifier", duplicated,
-             "repeat an Identifier already used in the file")
+             "repeat an Identifier already used in the file (identifiers are compared ignoring letter case)")
     several = [c for c in grants if re.fullmatch(r"Recipient Org:\d+:Identifier", c)]
     if several:
         n = int(grants[several].notna().any(axis=1).sum())
         warnings.warn(f"{path.name}: {n} grant(s) list several recipients; the first is the grant's "
                       "recipient (as in the standard's spreadsheet form), the others are kept in numbered columns",
-                      ThreeSixtyGivingWarning, stacklevel=2)
+                      ThreeSixtyGivingWarning, stacklevel=3)
     _warn_currencies(grants, path)
     return grants
 
 
 def _as_text(values: pd.Series):
     """Cleaned cells as a string array; a number from a workbook (1070468.0) reads as 1070468."""
-    def text(v):
-        if v is None or v.__class__ is str:
-            return v
-        if v is pd.NA or (isinstance(v, float) and v != v):
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v)
-
-    return pd.array([text(v) for v in values.to_numpy(dtype=object)], dtype="string")
+    return pd.array([cell_text(v) for v in values.to_numpy(dtype=object)], dtype="string")
 
 
 def _award_process(raw: pd.DataFrame, values: pd.Series, path: Path) -> pd.Series:
@@ -408,7 +422,7 @@ def _award_process(raw: pd.DataFrame, values: pd.Series, path: Path) -> pd.Serie
     if unknown.any():
         warnings.warn(f"{path.name}: {int(unknown.sum())} Award Process value(s) not among "
                       f"{', '.join(AWARD_PROCESSES)} left blank (e.g. {values[unknown].iloc[0]!r})",
-                      ThreeSixtyGivingWarning, stacklevel=3)
+                      ThreeSixtyGivingWarning, stacklevel=4)
         text = text.mask(unknown, pd.NA)
     if "From An Open Call?" in raw:
         open_call = raw["From An Open Call?"].astype("string").str.strip().str.lower().eq("yes").fillna(False)
@@ -422,4 +436,4 @@ def _warn_currencies(grants: pd.DataFrame, path: Path) -> None:
         counts = grants.loc[other, "Currency"].value_counts(dropna=False)
         listed = ", ".join(f"{n} in {c}" for c, n in counts.items())
         warnings.warn(f"{path.name}: {int(other.sum())} grant(s) not in GBP ({listed}); they are kept but "
-                      "left out of any sum in pounds", CurrencyWarning, stacklevel=3)
+                      "left out of any sum in pounds", CurrencyWarning, stacklevel=4)

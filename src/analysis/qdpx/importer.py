@@ -12,13 +12,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from analysis.files import csv_bytes_for_people, write_new_file
 from analysis.qdpx.mapping import Mapping, read_mapping
-from analysis.qdpx.positions import PositionConvention, PositionError, _offsets, choose_convention, extract_text
-from analysis.qdpx.reader import Case, Project, read_qdpx
+from analysis.qdpx.positions import PositionConvention, PositionError, PositionIndex, choose_convention, extract_text
+from analysis.qdpx.reader import DEFAULT_MAX_SIZE, Case, Project, read_qdpx
 from analysis.schema import TABLES
 from analysis.study import load_study
 
@@ -117,7 +116,7 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
     def cases_for(sel, src) -> list[Case]:
         found = cases_of.get(src.guid, []) + cases_of.get(sel.guid, [])
         return list({id(c): c for c in found}.values())
-    offsets_cache: dict[str, np.ndarray] = {}
+    offsets_cache: dict[str, PositionIndex] = {}
     rows, skipped = [], []
 
     def skip(sel, reason, code=""):
@@ -182,7 +181,7 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
             skip(sel, f"source has no plain text: {src.text_problem if src else 'unknown source'}")
             continue
         if src.guid not in offsets_cache:
-            offsets_cache[src.guid] = _offsets(src.text, convention.unit, convention.crlf)
+            offsets_cache[src.guid] = PositionIndex(src.text, convention.unit, convention.crlf)
         try:
             quote = extract_text(src.text, sel.start, sel.end, convention.unit, convention.crlf, offsets_cache[src.guid])
         except PositionError as exc:
@@ -270,7 +269,8 @@ def write_new_csv(df: pd.DataFrame, directory, stem: str) -> Path:
 
 
 def import_evidence(qdpx_path, study, mapping_path, unit: str = "auto", crlf: str = "auto",
-                    source_label: str = "source", write: bool = True) -> ImportResult:
+                    source_label: str = "source", write: bool = True,
+                    max_size: int = DEFAULT_MAX_SIZE) -> ImportResult:
     """Read a .qdpx file, map its coded text to evidence, and write a new imports file.
 
     Parameters
@@ -287,6 +287,8 @@ def import_evidence(qdpx_path, study, mapping_path, unit: str = "auto", crlf: st
         What to put in the evidence ``source`` column.
     write : bool
         False computes everything and writes nothing.
+    max_size : int
+        The most read from the .qdpx, uncompressed, per member and in all (see :func:`read_qdpx`).
 
     Returns
     -------
@@ -295,7 +297,7 @@ def import_evidence(qdpx_path, study, mapping_path, unit: str = "auto", crlf: st
         when that exists), or None when nothing was written.
     """
     study_obj = load_study(study) if isinstance(study, (str, os.PathLike)) else study
-    project = read_qdpx(qdpx_path)
+    project = read_qdpx(qdpx_path, max_size=max_size)
     mapping = read_mapping(mapping_path, project)
     convention = choose_convention(project, unit, crlf)
     result = evidence_from_project(project, mapping, study_obj, convention, source_label)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.files import restore_cell
-from analysis.qdpx.reader import Code, Project, Variable, _norm_guid  # noqa: F401 -- the doctests build projects
+from analysis.qdpx.reader import Code, Project, Variable, norm_guid  # noqa: F401 -- the doctests build projects
 from analysis.schema import EVIDENCE_DIRECTIONS, KINDS, STATUSES
 
 __all__ = ["MappingError", "Mapping", "MAPPING_COLUMNS", "MAPPING_RULES", "starter_mapping", "read_mapping"]
@@ -150,7 +150,7 @@ def read_mapping(path, project: Project) -> Mapping:
                     problems.append(f"row {n}, {col}: {v!r} is not one of {', '.join(allowed)}")
             if not theme:
                 problems.append(f"row {n}, theme_id: empty (every evidence row needs a theme)")
-            g = _norm_guid(match)
+            g = norm_guid(match)
             if g in by_guid:
                 guids = [g]
             else:

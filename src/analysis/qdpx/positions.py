@@ -26,7 +26,8 @@ import numpy as np
 
 from analysis.qdpx.reader import Project
 
-__all__ = ["PositionConvention", "PositionError", "ORIGIN_CONVENTIONS", "extract_text", "choose_convention"]
+__all__ = ["PositionConvention", "PositionError", "PositionIndex", "ORIGIN_CONVENTIONS", "extract_text",
+           "choose_convention"]
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,94 @@ ORIGIN_CONVENTIONS = (
 )
 
 
-def _offsets(text: str, unit: str, crlf: str) -> np.ndarray:
-    """Position (in the exporter's units) of each index of ``text``; one more for the end."""
-    points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-    weights = np.ones(len(points), dtype=np.int64)
-    if unit == "utf16":
-        weights[points > 0xFFFF] = 2
-    if crlf == "one" and len(points) > 1:
-        crlf_at = (points[:-1] == 0x0D) & (points[1:] == 0x0A)
-        weights[:-1][crlf_at] = 0  # the CR of CR LF takes no position of its own
-    out = np.zeros(len(points) + 1, dtype=np.int64)
-    np.cumsum(weights, out=out[1:])
-    return out
+class PositionIndex:
+    """Where a position, counted as an exporter counts, falls in a Python string.
+
+    Positions differ from string indices only at characters outside the Basic Multilingual
+    Plane (two UTF-16 units each) and at the CR of a CR LF (no position of its own when a
+    line break counts one). So no array per character is kept: only the position at the
+    start of every block of :attr:`BLOCK` characters (8 bytes per 4,096 characters), and a
+    position inside a block is found by counting those characters in it.
+
+    Examples
+    --------
+    >>> ix = PositionIndex("a🤝b\\r\\nc", "utf16", "one")
+    >>> ix.total, ix.index_of(3), ix.index_of(5)
+    (6, 2, 5)
+    """
+
+    BLOCK = 4096
+
+    def __init__(self, text: str, unit: str = "codepoints", crlf: str = "two"):
+        if unit not in ("codepoints", "utf16") or crlf not in ("one", "two"):
+            raise ValueError(f"unit must be codepoints or utf16 and crlf one or two, not {unit!r}, {crlf!r}")
+        self.text, self.unit, self.crlf = text, unit, crlf
+        self.identity = unit == "codepoints" and crlf == "two"
+        n = len(text)
+        if self.identity:
+            self.starts = None
+            self.total = n
+            return
+        blocks = n // self.BLOCK + 1
+        starts = np.empty(blocks + 1, dtype=np.int64)  # starts[k]: position of index k * BLOCK
+        position = 0
+        for k in range(blocks):
+            starts[k] = position
+            lo = k * self.BLOCK
+            hi = min(lo + self.BLOCK, n)
+            position += self._span(lo, hi)
+        starts[blocks] = position
+        self.starts = starts
+        self.total = self.position_of(n)
+
+    def _span(self, lo: int, hi: int) -> int:
+        """Positions taken by ``text[lo:hi]``."""
+        span = hi - lo
+        if hi <= lo:
+            return 0
+        if self.unit == "utf16":
+            chunk = self.text[lo:hi]
+            if not chunk.isascii():
+                span = len(chunk.encode("utf-16-le", "surrogatepass")) // 2
+        if self.crlf == "one":
+            # a CR LF whose CR is in [lo, hi): its CR takes no position
+            span -= self.text.count("\r\n", lo, hi + 1) if hi < len(self.text) else self.text.count("\r\n", lo, hi)
+        return span
+
+    def position_of(self, index: int) -> int:
+        """The position of string index ``index`` (0 to ``len(text)``)."""
+        if self.identity:
+            return index
+        k = index // self.BLOCK
+        return int(self.starts[k]) + self._span(k * self.BLOCK, index)
+
+    def index_of(self, position: int) -> int:
+        """The first string index at ``position``.
+
+        Raises
+        ------
+        PositionError
+            The position is negative, beyond the end, or inside a character (half of an
+            emoji counted in UTF-16 units).
+        """
+        if position < 0:
+            raise PositionError(f"position {position} is negative")
+        if position > self.total:
+            raise PositionError(f"position {position} is beyond the end of the text ({self.total} positions)")
+        if self.identity:
+            return position
+        # the block whose start is the last one before the position, then bisect inside it
+        k = max(int(np.searchsorted(self.starts, position, side="left")) - 1, 0)
+        lo, hi = k * self.BLOCK, min((k + 1) * self.BLOCK, len(self.text))
+        while lo < hi:  # smallest index in [lo, hi] whose position is >= position
+            mid = (lo + hi) // 2
+            if self.position_of(mid) < position:
+                lo = mid + 1
+            else:
+                hi = mid
+        if self.position_of(lo) != position:
+            raise PositionError(f"position {position} splits a character in two (wrong position unit?)")
+        return lo
 
 
 class PositionError(ValueError):
@@ -70,7 +147,7 @@ class PositionError(ValueError):
 
 
 def extract_text(text: str, start: int, end: int, unit: str = "codepoints", crlf: str = "two",
-                 _offsets_cache: np.ndarray | None = None) -> str:
+                 index: PositionIndex | None = None) -> str:
     """The text between ``start`` and ``end`` (end excluded), counted as an exporter counts.
 
     Parameters
@@ -83,6 +160,8 @@ def extract_text(text: str, start: int, end: int, unit: str = "codepoints", crlf
         ``utf16`` counts characters outside the Basic Multilingual Plane (most emoji) as two.
     crlf : {"two", "one"}
         Whether a CR LF line break takes two positions or one.
+    index : PositionIndex, optional
+        The text's position index for ``unit`` and ``crlf``, when one is kept per source.
 
     Returns
     -------
@@ -104,15 +183,15 @@ def extract_text(text: str, start: int, end: int, unit: str = "codepoints", crlf
     >>> extract_text("one\\r\\ntwo", 4, 7, crlf="one")
     'two'
     """
-    offsets = _offsets_cache if _offsets_cache is not None else _offsets(text, unit, crlf)
-    total = int(offsets[-1])
+    index = index if index is not None else PositionIndex(text, unit, crlf)
     if start < 0 or end < start:
         raise PositionError(f"positions {start}-{end} are not a forward range")
-    if end > total:
-        raise PositionError(f"end position {end} is beyond the end of the text ({total} positions)")
-    i, j = (int(x) for x in np.searchsorted(offsets, [start, end], side="left"))
-    if offsets[i] != start or offsets[j] != end:
-        raise PositionError(f"positions {start}-{end} split a character in two (wrong position unit?)")
+    if end > index.total:
+        raise PositionError(f"end position {end} is beyond the end of the text ({index.total} positions)")
+    try:
+        i, j = index.index_of(start), index.index_of(end)
+    except PositionError:
+        raise PositionError(f"positions {start}-{end} split a character in two (wrong position unit?)") from None
     return text[i:j]
 
 
@@ -161,7 +240,7 @@ def choose_convention(project: Project, unit: str = "auto", crlf: str = "auto") 
                     key = (s.source, u, c)
                     text = project.sources[s.source].text
                     if key not in cache:
-                        cache[key] = _offsets(text, u, c)
+                        cache[key] = PositionIndex(text, u, c)
                     try:
                         got = extract_text(text, s.start, s.end, u, c, cache[key])
                     except PositionError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,11 +21,17 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
+from analysis.errors import CoordinationError, TooLargeError, plain_reason
+
 __all__ = [
     "QdpxError",
     "NotAQdpxError",
     "ProjectFileMissingError",
     "QdpxXmlError",
+    "QdpxTooLargeError",
+    "DEFAULT_MAX_SIZE",
+    "parse_size",
+    "norm_guid",
     "XmlProblem",
     "Code",
     "User",
@@ -41,12 +48,43 @@ _Q = f"{{{NS}}}"
 SCHEMA_RESOURCE = "refi-qda-project.xsd"
 UTF8_BOM = b"\xef\xbb\xbf"
 
+#: The most read from a .qdpx, uncompressed: for each member (project.qde, each source text) and
+#: for all of them together. A big NVivo project's XML and texts are tens of megabytes; a
+#: zip of a few kilobytes can claim gigabytes, so the size is checked before reading and
+#: counted while reading. Raise it with ``max_size=`` (``--max-size`` on the command line).
+DEFAULT_MAX_SIZE = 200_000_000
+_CHUNK = 1 << 20
+
 
 # --------------------------------------------------------------------------- errors
 
 
-class QdpxError(Exception):
+class QdpxError(CoordinationError):
     """A .qdpx file that cannot be read; the message says what is wrong and where."""
+
+
+class QdpxTooLargeError(TooLargeError, QdpxError):
+    """A member of the .qdpx (or all that is read of it) would be larger, uncompressed, than the limit."""
+
+
+def parse_size(text: str | int) -> int:
+    """A size as people write it: ``500MB``, ``1.5 GB``, ``200M``, ``1000000`` (decimal units: 1 MB = 10**6 bytes).
+
+    Examples
+    --------
+    >>> parse_size("500MB"), parse_size("1.5 GB"), parse_size("200M"), parse_size(1000)
+    (500000000, 1500000000, 200000000, 1000)
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        size = text
+    else:
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*", str(text).lower())
+        if not m:
+            raise ValueError(f"not a size: {text!r} (write, for example, 500MB or 2GB)")
+        size = int(float(m.group(1)) * {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}[m.group(2)])
+    if size <= 0:
+        raise ValueError(f"a size must be more than zero, not {text!r}")
+    return size
 
 
 class NotAQdpxError(QdpxError):
@@ -215,18 +253,31 @@ def _strip_ns(message: str) -> str:
     return message.replace(_Q, "")
 
 
-def _parse_project_xml(path, member: str, data: bytes) -> etree._Element:
+def _parse_project_xml(path, member: str, data) -> etree._Element:
+    """Parse the project XML from bytes or an iterable of byte chunks; refuse DOCTYPEs and entities."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
-        root = etree.fromstring(data, parser)
+        for n, chunk in enumerate([data] if isinstance(data, (bytes, bytearray)) else data):
+            if n == 0 and _DOCTYPE.search(bytes(chunk[:65536])):
+                _refuse_doctype(path, member, "<!DOCTYPE")
+            parser.feed(bytes(chunk))
+        root = parser.close()
     except etree.XMLSyntaxError as exc:
         errors = [e for e in parser.error_log if e.level_name in ("ERROR", "FATAL")]
         problems = [XmlProblem(e.line, e.column, e.message) for e in errors] or [
             XmlProblem(exc.lineno, exc.position[1] if exc.position else None, exc.msg)
         ]
         raise QdpxXmlError(path, member, problems, "project XML is not well-formed") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        _refuse_doctype(path, member, docinfo.doctype or "an internal subset")
     schema = _schema()
-    if not schema.validate(root):
+    try:
+        valid = schema.validate(root)
+    except etree.Error as exc:
+        raise QdpxXmlError(path, member, [XmlProblem(None, None, str(exc) or type(exc).__name__)],
+                           "project XML could not be checked against the REFI-QDA Project schema") from None
+    if not valid:
         problems = [XmlProblem(e.line, e.column, _strip_ns(e.message)) for e in schema.error_log]
         if root.tag != f"{_Q}Project":
             ns = etree.QName(root).namespace
@@ -237,6 +288,16 @@ def _parse_project_xml(path, member: str, data: bytes) -> etree._Element:
             ))
         raise QdpxXmlError(path, member, problems, "project XML does not match the REFI-QDA Project schema")
     return root
+
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+
+
+def _refuse_doctype(path, member: str, what: str):
+    """REFI-QDA projects have no DOCTYPE; one can declare entities that reach other files or the network."""
+    raise QdpxXmlError(path, member, [XmlProblem(None, None, f"declares a DOCTYPE ({what})")],
+                       "project XML declares a DOCTYPE, which a REFI-QDA project never has (it could define "
+                       "entities that read other files): refused")
 
 
 def _find_qde(names: list[str]) -> str | None:
@@ -251,13 +312,56 @@ def _text_of(el) -> str:
     return el.text or "" if el is not None else ""
 
 
-def _decode_text(data: bytes) -> tuple[str, bool]:
-    """Decode a plain-text source: UTF-8 (with or without BOM) or UTF-16 with its BOM."""
+def _decode_text(data: bytes | bytearray) -> tuple[str, bool]:
+    """Decode a plain-text source: UTF-8 (with or without BOM) or UTF-16 with its BOM (no copy of the bytes)."""
+    view = memoryview(data)
     if data.startswith(UTF8_BOM):
-        return data[3:].decode("utf-8"), True
+        return str(view[3:], "utf-8"), True
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        return data.decode("utf-16"), True  # the codec consumes the BOM
-    return data.decode("utf-8"), False
+        return str(view, "utf-16"), True  # the codec consumes the BOM
+    return str(view, "utf-8"), False
+
+
+class _Budget:
+    """Reads members of the archive, none larger than ``limit`` uncompressed and all together within it."""
+
+    def __init__(self, path, archive: zipfile.ZipFile, limit: int):
+        self.path, self.archive, self.limit, self.used = path, archive, limit, 0
+
+    def _check(self, what: str, member: str, size: int) -> None:
+        where = f"member {member}"
+        if size > self.limit:
+            raise QdpxTooLargeError(self.path, what, size, self.limit, where=where)
+        if self.used + size > self.limit:
+            raise QdpxTooLargeError(self.path, f"{what} and what was read before it", self.used + size,
+                                    self.limit, where=where)
+
+    def chunks(self, member: str, what: str):
+        """The member's bytes in chunks of at most 1 MB, counted against the limit as they come."""
+        info = self.archive.getinfo(member)
+        self._check(what, member, info.file_size)  # what the zip says; checked again as it is read
+        read = 0
+        try:
+            with self.archive.open(info) as fh:
+                while True:
+                    chunk = fh.read(_CHUNK)
+                    if not chunk:
+                        break
+                    read += len(chunk)
+                    self._check(what, member, read)
+                    yield chunk
+        except QdpxError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- a bad CRC, an unsupported or encrypted member, a truncated archive
+            raise QdpxError(f"{self.path}, member {member}: cannot be read from the zip archive: "
+                            f"{plain_reason(exc)}") from None
+        self.used += read
+
+    def read(self, member: str, what: str) -> bytearray:
+        data = bytearray()
+        for chunk in self.chunks(member, what):
+            data += chunk
+        return data
 
 
 def _internal_member(ref: str, names: list[str]) -> str | None:
@@ -281,17 +385,21 @@ def _variable_value(vv) -> tuple[str | None, str]:
     return guid, ""
 
 
-def _norm_guid(g: str | None) -> str | None:
+def norm_guid(g: str | None) -> str | None:
+    """A GUID as this reader keeps it: without braces, in lower case (exporters differ in both)."""
     return g.strip("{}").lower() if g else g
 
 
-def read_qdpx(path: str | os.PathLike) -> Project:
+def read_qdpx(path: str | os.PathLike, max_size: int = DEFAULT_MAX_SIZE) -> Project:
     """Read and validate a REFI-QDA project (.qdpx).
 
     Parameters
     ----------
     path : path-like
         The .qdpx file.
+    max_size : int
+        The most read, uncompressed, from any member (``project.qde``, a source's text) and
+        from all of them together, in bytes (default :data:`DEFAULT_MAX_SIZE`, 200 MB).
 
     Returns
     -------
@@ -306,7 +414,12 @@ def read_qdpx(path: str | os.PathLike) -> Project:
     ProjectFileMissingError
         The zip holds no ``project.qde``.
     QdpxXmlError
-        The XML is not well-formed or does not match the schema (with line numbers).
+        The XML is not well-formed or does not match the schema (with line numbers), or
+        declares a DOCTYPE.
+    QdpxTooLargeError
+        A member, or all that is read, would be larger than ``max_size`` uncompressed.
+    QdpxError
+        Any other fault: the file or a member cannot be read (named, with the reason).
 
     Examples
     --------
@@ -323,22 +436,36 @@ def read_qdpx(path: str | os.PathLike) -> Project:
     path = Path(path)
     if not path.is_file():
         raise QdpxError(f"{path}: file not found")
-    if not zipfile.is_zipfile(path):
+    try:
+        return _read_qdpx(path, max_size)
+    except QdpxError:
+        raise
+    except Exception as exc:  # never a traceback for a bad file: name it and say what went wrong
+        raise QdpxError(f"{path}: {plain_reason(exc)}") from exc
+
+
+def _read_qdpx(path: Path, max_size: int) -> Project:
+    try:
+        is_zip = zipfile.is_zipfile(path)
+    except OSError as exc:
+        raise QdpxError(f"{path}: {plain_reason(exc)}") from None
+    if not is_zip:
         raise NotAQdpxError(path, "it is not a zip archive")
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
         raise NotAQdpxError(path, f"the zip archive is damaged ({exc})") from None
     with archive:
         names = archive.namelist()
         member = _find_qde(names)
         if member is None:
             raise ProjectFileMissingError(path, names)
-        root = _parse_project_xml(path, member, archive.read(member))
+        budget = _Budget(path, archive, max_size)
+        root = _parse_project_xml(path, member, budget.chunks(member, f"project file {member}"))
 
         users = {}
         for u in root.iterfind(f"{_Q}Users/{_Q}User"):
-            users[_norm_guid(u.get("guid"))] = User(_norm_guid(u.get("guid")), u.get("name") or "", u.get("id") or "")
+            users[norm_guid(u.get("guid"))] = User(norm_guid(u.get("guid")), u.get("name") or "", u.get("id") or "")
 
         codes: dict[str, Code] = {}
 
@@ -346,7 +473,7 @@ def read_qdpx(path: str | os.PathLike) -> Project:
             for c in el.iterfind(f"{_Q}Code"):
                 name = c.get("name")
                 code = Code(
-                    guid=_norm_guid(c.get("guid")), name=name,
+                    guid=norm_guid(c.get("guid")), name=name,
                     path=(parent.path if parent else ()) + (name,),
                     parent=parent.guid if parent else None,
                     description=_text_of(c.find(f"{_Q}Description")).strip(),
@@ -361,24 +488,24 @@ def read_qdpx(path: str | os.PathLike) -> Project:
 
         variables = {}
         for v in root.iterfind(f"{_Q}Variables/{_Q}Variable"):
-            g = _norm_guid(v.get("guid"))
+            g = norm_guid(v.get("guid"))
             variables[g] = Variable(g, v.get("name"), v.get("typeOfVariable"))
 
         def values_of(el) -> dict[str, str]:
             out = {}
             for vv in el.iterfind(f"{_Q}VariableValue"):
                 g, value = _variable_value(vv)
-                var = variables.get(_norm_guid(g))
+                var = variables.get(norm_guid(g))
                 out[var.name if var else (g or "?")] = value
             return out
 
         cases = {}
         for c in root.iterfind(f"{_Q}Cases/{_Q}Case"):
-            g = _norm_guid(c.get("guid"))
+            g = norm_guid(c.get("guid"))
             cases[g] = Case(
                 g, c.get("name"), values_of(c),
-                {_norm_guid(r.get("targetGUID")) for r in c.iterfind(f"{_Q}SourceRef")},
-                {_norm_guid(r.get("targetGUID")) for r in c.iterfind(f"{_Q}SelectionRef")},
+                {norm_guid(r.get("targetGUID")) for r in c.iterfind(f"{_Q}SourceRef")},
+                {norm_guid(r.get("targetGUID")) for r in c.iterfind(f"{_Q}SelectionRef")},
             )
 
         sources: dict[str, Source] = {}
@@ -386,17 +513,17 @@ def read_qdpx(path: str | os.PathLike) -> Project:
 
         def codings(sel_el) -> list[str]:
             return [
-                _norm_guid(ref.get("targetGUID"))
+                norm_guid(ref.get("targetGUID"))
                 for coding in sel_el.iterfind(f"{_Q}Coding")
                 for ref in coding.iterfind(f"{_Q}CodeRef")
             ]
 
         def add_selection(sel_el, source_guid, kind, **kw):
             selections.append(Selection(
-                guid=_norm_guid(sel_el.get("guid")), source=source_guid, kind=kind,
+                guid=norm_guid(sel_el.get("guid")), source=source_guid, kind=kind,
                 codes=codings(sel_el), name=sel_el.get("name") or "",
                 description=_text_of(sel_el.find(f"{_Q}Description")).strip(),
-                user=_norm_guid(sel_el.get("creatingUser")), line=sel_el.sourceline, **kw,
+                user=norm_guid(sel_el.get("creatingUser")), line=sel_el.sourceline, **kw,
             ))
 
         def load_text(src: Source, el):
@@ -421,11 +548,13 @@ def read_qdpx(path: str | os.PathLike) -> Project:
             if found is None:
                 src.text_problem = f"its plain text {ref} is not in the .qdpx (looked in Sources/ and sources/)"
                 return
+            data = budget.read(found, f"source text {PurePosixPath(found).name}")
             try:
-                src.text, src.had_bom = _decode_text(archive.read(found))
+                src.text, src.had_bom = _decode_text(data)
                 src.text_member = found
             except UnicodeDecodeError as exc:
                 src.text_problem = f"{found} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+            del data
 
         kinds = {
             "TextSource": ("text", "PlainTextSelection"),
@@ -441,7 +570,7 @@ def read_qdpx(path: str | os.PathLike) -> Project:
             tag = etree.QName(el).localname
             if tag not in kinds:
                 continue
-            g = _norm_guid(el.get("guid"))
+            g = norm_guid(el.get("guid"))
             src = Source(
                 guid=g, name=el.get("name") or g, kind=tag,
                 plain_text_path=el.get("plainTextPath"), rich_text_path=el.get("richTextPath"),
@@ -466,7 +595,7 @@ def read_qdpx(path: str | os.PathLike) -> Project:
         # Sets: MAXQDA exports its document groups as Sets of MemberSource.
         for st in root.iterfind(f"{_Q}Sets/{_Q}Set"):
             for ms in st.iterfind(f"{_Q}MemberSource"):
-                member_src = sources.get(_norm_guid(ms.get("targetGUID")))
+                member_src = sources.get(norm_guid(ms.get("targetGUID")))
                 if member_src is not None:
                     member_src.sets.append(st.get("name"))
 
