@@ -452,7 +452,7 @@ def test_cli_qdpx_info_and_starter_mapping(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "written by: NVivo 14" in text and "UTF-16 code units" in text
     assert "    Trust  (2)" in text and "Cliff edge  (1)" in text
-    assert "Respondent 7: 1 sources; Locality=Northtown, Phase=During" in text
+    assert "Respondent 7: 1 source; Locality=Northtown, Phase=During" in text
     assert "coded selections: 3 text" in text
     assert pd.read_csv(out, encoding="utf-8-sig")["rule"].tolist().count("code") == 4
     assert main(["qdpx-info", str(path), "--write-mapping", str(out)]) == 1
@@ -473,3 +473,14 @@ def test_cli_reports_a_bad_file_clearly(tmp_path, tiny_dir, mapping_file, capsys
     assert main(["import-qdpx", str(bad), "--study", str(tiny_dir), "--mapping", str(mapping_file)]) == 1
     assert "not a REFI-QDA project (.qdpx): it is not a zip archive" in capsys.readouterr().err
     assert main(["qdpx-info", str(bad)]) == 1
+    capsys.readouterr()
+    assert main(["qdpx-info", str(tmp_path / "missing.qdpx")]) == 2
+    assert capsys.readouterr().err == f"coordination qdpx-info: {tmp_path / 'missing.qdpx'} does not exist\n"
+
+
+def test_cli_max_size_caps_what_a_project_may_hold(tmp_path, capsys):
+    path = interview_builder(**EXPORTERS["nvivo"]).write(tmp_path / "n.qdpx")
+    assert main(["qdpx-info", str(path), "--max-size", "200"]) == 1  # 200 bytes: less than project.qde alone
+    err = capsys.readouterr().err
+    assert "project.qde would be 2.6 kB uncompressed, over the 200 bytes limit; pass --max-size to raise it" in err
+    assert main(["qdpx-info", str(path), "--max-size", "10MB"]) == 0

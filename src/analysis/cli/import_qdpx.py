@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from analysis.cli.qdpx_options import add_position_options
 from analysis.qdpx import SOURCE_LABELS, MappingError, QdpxError, import_evidence
@@ -26,9 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args) -> int:
     """Run ``coordination import-qdpx``."""
+    for path in (args.qdpx, args.mapping):
+        if not Path(path).is_file():
+            print(f"coordination import-qdpx: {path} does not exist", file=sys.stderr)
+            return 2
     try:
         result = import_evidence(args.qdpx, args.study, args.mapping, args.positions, args.crlf,
-                                 args.source_label, write=not args.dry_run)
+                                 args.source_label, write=not args.dry_run, max_size=args.max_size)
     except FileNotFoundError as exc:
         print(f"coordination import-qdpx: {exc}", file=sys.stderr)
         return 2

@@ -21,8 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args) -> int:
     """Run ``coordination qdpx-info``."""
+    if not Path(args.qdpx).is_file():
+        print(f"coordination qdpx-info: {args.qdpx} does not exist", file=sys.stderr)
+        return 2
     try:
-        project = read_qdpx(args.qdpx)
+        project = read_qdpx(args.qdpx, max_size=args.max_size)
     except FileNotFoundError as exc:
         print(f"coordination qdpx-info: {exc}", file=sys.stderr)
         return 2

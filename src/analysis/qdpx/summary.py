@@ -65,7 +65,8 @@ def summarise(project: Project, convention: PositionConvention | None = None) ->
     out.append(f"cases ({len(named_cases)} named, {len(project.cases) - len(named_cases)} describing one source):")
     for c in named_cases:
         vals = ", ".join(f"{k}={v}" for k, v in c.values.items())
-        out.append(f"  {c.name}: {len(c.sources)} sources" + (f"; {vals}" if vals else ""))
+        count = len(c.sources)
+        out.append(f"  {c.name}: {count} {'source' if count == 1 else 'sources'}" + (f"; {vals}" if vals else ""))
     set_sizes = Counter(name for src in project.sources.values() for name in src.sets)
     out.append(f"sets of documents ({len(set_sizes)}): "
                + (", ".join(f"{k} ({n})" for k, n in set_sizes.items()) or "none"))
