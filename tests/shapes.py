@@ -216,8 +216,8 @@ SHAPES = (
     Shape("survey", "d g"),
     Shape("evidence", "e"),
     # twelve places: the cross-place page shows all twelve; place pages are rendered for the
-    # non-Latin place, the 200-character place and the twelfth (the last colour)
-    Shape("single", "h i j", places=("p01", "p02", "p12")),
+    # non-Latin place and the 200-character place (the others' pages differ only in their numbers)
+    Shape("single", "h i j", places=("p01", "p02")),
 )
 
 _WRITERS = {"bare": _bare, "grants": _grants, "network": _network, "survey": _survey, "evidence": _evidence,

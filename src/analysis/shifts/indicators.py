@@ -293,9 +293,13 @@ def _evidence_rows(study) -> pd.DataFrame | None:
     grid = _grid(study)
     out = []
     by_kind = counts.groupby(["place_id", "phase_id", "kind"])["n"].sum()
+    # a place and phase where nothing was coded has no count (nobody was interviewed), not 0
+    coded = set(zip(counts["place_id"], counts["phase_id"], strict=True))
+
     for kind in KINDS:
         ind = CORE_INDICATORS[f"evidence_{kind}"]
-        values = [int(by_kind.get((p, ph, kind), 0)) for p, ph in zip(grid["place_id"], grid["phase_id"], strict=False)]
+        values = [float(by_kind.get((p, ph, kind), 0)) if (p, ph) in coded else np.nan
+                  for p, ph in zip(grid["place_id"], grid["phase_id"], strict=False)]
         out.append(_rows(ind, grid.assign(value=values, n=values)))
     labels = theme_labels(study)
     by_theme = counts.groupby(["place_id", "phase_id", "kind", "theme_id"])["n"].sum()
@@ -306,7 +310,7 @@ def _evidence_rows(study) -> pd.DataFrame | None:
                             _KIND_DIRECTION[kind], "evidence_theme",
                             f"The number of {kind}s recorded about {label.lower()}",
                             f"Coded observations of kind {kind} on the theme {label}.")
-            values = [int(by_theme.get((p, ph, kind, theme_id), 0))
+            values = [float(by_theme.get((p, ph, kind, theme_id), 0)) if (p, ph) in coded else np.nan
                       for p, ph in zip(grid["place_id"], grid["phase_id"], strict=False)]
             out.append(_rows(ind, grid.assign(value=values, n=values)))
     return pd.concat(out, ignore_index=True)
