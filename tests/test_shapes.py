@@ -292,7 +292,7 @@ def test_the_index_says_which_pages_have_no_data_yet(rendered):
 
 
 def test_a_failed_page_is_marked_and_counted_on_the_index(tmp_path):
-    from tests.conftest import copy_fixture_notebooks
+    from tests.helpers import copy_fixture_notebooks
 
     study = write_shapes(tmp_path / "studies")["bare"]
     nbs = copy_fixture_notebooks(tmp_path / "nbs", "ok", "raises")
