@@ -8,7 +8,7 @@ notebooks hold no ``display(HTML(...))`` or ``html.escape`` boilerplate. A piece
 
 Examples
 --------
->>> join(heading("Coventry & Sutton"), paragraph("Trust <rose>."))
+>>> print(join(heading("Coventry & Sutton"), paragraph("Trust <rose>.")))
 <h2>Coventry &amp; Sutton</h2><p>Trust &lt;rose&gt;.</p>
 """
 
@@ -29,8 +29,10 @@ class Html(str):
     def _repr_html_(self) -> str:
         return str(self)
 
-    def __repr__(self) -> str:
-        return str(self)
+    def _repr_pretty_(self, printer, cycle) -> None:
+        # the plain-text copy kept beside the HTML in an executed notebook: a placeholder, never
+        # the markup itself (embedded images' base64 would be text there, for the leak check to read)
+        printer.text(f"<a piece of the page, {len(self):,} characters of HTML>")
 
 
 def _e(text) -> str:
@@ -46,7 +48,7 @@ def heading(text: str, level: int = 2) -> Html:
 
     Examples
     --------
-    >>> heading("<b>North</b>", 3)
+    >>> print(heading("<b>North</b>", 3))
     <h3>&lt;b&gt;North&lt;/b&gt;</h3>
     """
     if level not in (2, 3, 4):
@@ -59,7 +61,7 @@ def paragraph(text) -> Html:
 
     Examples
     --------
-    >>> paragraph("5 > 4 & 3")
+    >>> print(paragraph("5 > 4 & 3"))
     <p>5 &gt; 4 &amp; 3</p>
     """
     if isinstance(text, Absent):
@@ -72,7 +74,7 @@ def note(text: str) -> Html:
 
     Examples
     --------
-    >>> note("Averages of fewer than 5 ratings are not shown.")
+    >>> print(note("Averages of fewer than 5 ratings are not shown."))
     <p class="cip-note">Averages of fewer than 5 ratings are not shown.</p>
     """
     return Html(f'<p class="cip-note">{_e(text)}</p>')
@@ -83,9 +85,9 @@ def sentences(items, *, absent: Absent | str | None = None) -> Html:
 
     Examples
     --------
-    >>> sentences(["Trust rose.", "Density <fell>."])
+    >>> print(sentences(["Trust rose.", "Density <fell>."]))
     <ul class="cip-sentences"><li>Trust rose.</li><li>Density &lt;fell&gt;.</li></ul>
-    >>> sentences([], absent=Absent("No figures yet: add ratings to relationships.csv."))
+    >>> print(sentences([], absent=Absent("No figures yet: add ratings to relationships.csv.")))
     <p class="cip-absent">No figures yet: add ratings to relationships.csv.</p>
     """
     items = [str(s) for s in items]
@@ -141,7 +143,7 @@ def join(*parts) -> Html:
 
     Examples
     --------
-    >>> join(heading("A"), None, Absent("Nothing yet: add rows to boards.csv."))
+    >>> print(join(heading("A"), None, Absent("Nothing yet: add rows to boards.csv.")))
     <h2>A</h2><p class="cip-absent">Nothing yet: add rows to boards.csv.</p>
     """
     out = []
