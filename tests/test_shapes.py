@@ -285,6 +285,8 @@ def test_the_index_says_which_pages_have_no_data_yet(rendered):
     assert ("Trust network no data yet No network survey has been entered for Coventry in Second wave: "
             "add ratings to relationships.csv.") in coventry
     assert "Funding flows no data yet No grants have been recorded for Coventry in Second wave" in coventry
+    # the headline figure: no network was measured in the second wave, so no density (not 0%)
+    assert "Network density –" in coventry and "0%" not in coventry
     # nobody entered anything in the second wave: all three pages of both places, and the comparison
     assert _text(soup).count("no data yet") == 7
     first = _text(_index(out, "network", "stakeholder", "first"))
