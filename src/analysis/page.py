@@ -118,17 +118,23 @@ def table(frame, caption: str | None = None, **kwargs) -> Html:
     return Html(str(html_table(frame, caption=caption, **kwargs)))
 
 
-def figure(fig, caption: str | None = None, *, directory=None, name: str | None = None) -> Html:
+def figure(fig, caption: str | None = None, *, directory=None, name: str | None = None, finding=None) -> Html:
     """A figure with its alt text and caption, saved as ``directory/name.png|svg`` when asked, then closed.
 
     ``fig`` may be an :class:`Absent` (what the suite's figure functions return when there is
-    nothing to draw): the page then shows its sentence and no image.
+    nothing to draw): the page then shows its sentence and no image. ``finding`` (a sentence of
+    :mod:`analysis.figure_text`, or a function of no arguments returning one, called only when
+    there is a figure) is added to the alt text, as :func:`analysis.style.show_figure` does.
     """
     if isinstance(fig, Absent):
         return _absent(fig)
     import matplotlib.pyplot as plt
 
-    from analysis.style import figure_bytes, figure_html, save_figure
+    from analysis.style import alt_text, figure_bytes, figure_html, save_figure
+
+    finding = finding() if callable(finding) else finding
+    if finding:
+        fig.alt_text = alt_text(fig, finding)
 
     png = figure_bytes(fig, "png")
     if directory and name:
