@@ -6,6 +6,7 @@ import html
 
 import pandas as pd
 
+from analysis.page import Html
 from analysis.schema import KINDS, STATUSES
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "threats_and_mitigations",
     "threats_and_mitigations_html",
     "evidence_list_html",
+    "threats_by_place",
 ]
 
 KIND_LABELS = {"shift": "Shifts", "enabler": "Enablers", "threat": "Threats", "mitigation": "Mitigations"}
@@ -181,7 +183,7 @@ def threats_and_mitigations(study, place: str, phase: str | None = None) -> pd.D
     return out.sort_values(["threats", "mitigations"], ascending=False, kind="stable").reset_index(drop=True)
 
 
-def threats_and_mitigations_html(table: pd.DataFrame, *, max_items: int = 4) -> str:
+def threats_and_mitigations_html(table: pd.DataFrame, *, max_items: int = 4) -> Html:
     """Render :func:`threats_and_mitigations` as an HTML table, every study string escaped.
 
     Parameters
@@ -204,7 +206,7 @@ def threats_and_mitigations_html(table: pd.DataFrame, *, max_items: int = 4) -> 
     (True, True)
     """
     if table.empty:
-        return "<p>No threats or mitigations were coded for this place and phase.</p>"
+        return Html("<p>No threats or mitigations were coded for this place and phase.</p>")
     rows = []
     for _, r in table.iterrows():
         rows.append(
@@ -214,7 +216,7 @@ def threats_and_mitigations_html(table: pd.DataFrame, *, max_items: int = 4) -> 
             f"<td>{_summary_list(r['mitigation_summaries'], max_items, 'No mitigation coded yet')}</td>"
             "</tr>"
         )
-    return (
+    return Html(
         '<table class="cip-table cip-threats">'
         "<thead><tr><th scope=\"col\">Theme</th><th scope=\"col\">What might undo it (threats)</th>"
         "<th scope=\"col\">What could keep it going (mitigations)</th></tr></thead>"
@@ -231,7 +233,7 @@ def _summary_list(items, max_items: int, empty: str) -> str:
     return f"<ul>{shown}{more}</ul>"
 
 
-def evidence_list_html(study, place: str, phase: str, kind: str, *, max_items: int = 6) -> str:
+def evidence_list_html(study, place: str, phase: str, kind: str, *, max_items: int = 6) -> Html:
     """Escaped HTML list of one place's coded evidence of one kind in one phase, by theme.
 
     Quotes are shown only where the study still carries them (``for_audience`` removes
@@ -247,7 +249,7 @@ def evidence_list_html(study, place: str, phase: str, kind: str, *, max_items: i
     ev = ev[(ev["place_id"].astype(str) == place) & (ev["phase_id"].astype(str) == phase)
             & (ev["kind"].astype(str) == kind)]
     if ev.empty:
-        return f"<p><em>No {html.escape(KIND_LABELS.get(kind, kind).lower())} were coded in this phase.</em></p>"
+        return Html(f"<p><em>No {html.escape(KIND_LABELS.get(kind, kind).lower())} were coded in this phase.</em></p>")
     labels = theme_labels(study)
     items = []
     for _, r in ev.head(max_items).iterrows():
@@ -260,7 +262,47 @@ def evidence_list_html(study, place: str, phase: str, kind: str, *, max_items: i
             text += f"<blockquote>&ldquo;{html.escape(str(quote))}&rdquo;</blockquote>"
         items.append(f"<li>{text}</li>")
     more = f"<p><em>and {len(ev) - max_items} more.</em></p>" if len(ev) > max_items else ""
-    return f"<ul class=\"cip-evidence\">{''.join(items)}</ul>{more}"
+    return Html(f"<ul class=\"cip-evidence\">{''.join(items)}</ul>{more}")
+
+
+def threats_by_place(study, phase: str) -> pd.DataFrame:
+    """Threats and mitigations coded in each place in one phase, and the theme with most threats.
+
+    A place with no coded evidence in the phase has no counts ("–"), not 0: nobody was
+    interviewed there, which is not the same as nobody describing a threat.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns ``Place``, ``Threats``, ``Mitigations``, ``Theme with most threats``.
+
+    Examples
+    --------
+    >>> threats_by_place(_tiny_evidence_study(), "b").values.tolist()
+    [['P', '2', '1', 'Capacity']]
+    >>> threats_by_place(_tiny_evidence_study(), "a").values.tolist()
+    [['P', '0', '0', '–']]
+    """
+    ev = study.evidence
+    ev = ev[ev["phase_id"].astype(str) == phase]
+    labels = theme_labels(study)
+    rows = []
+    for p in study.place_ids:
+        here = ev[ev["place_id"].astype(str) == p]
+        if here.empty:
+            rows.append({"Place": study.place_name(p), "Threats": "–", "Mitigations": "–",
+                         "Theme with most threats": "–"})
+            continue
+        threats = here[here["kind"].astype(str) == "threat"]
+        mitigations = here[here["kind"].astype(str) == "mitigation"]
+        most = "–"
+        if len(threats):
+            top = threats["theme_id"].astype(str).value_counts()
+            top = top[top == top.max()].sort_index()
+            most = str(labels.get(top.index[0], top.index[0]))
+        rows.append({"Place": study.place_name(p), "Threats": str(len(threats)),
+                     "Mitigations": str(len(mitigations)), "Theme with most threats": most})
+    return pd.DataFrame(rows, columns=["Place", "Threats", "Mitigations", "Theme with most threats"])
 
 
 def _tiny_evidence_study():

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from analysis.absence import Absent, network_absent
 from analysis.networks.backend import edge_index
 from analysis.networks.measures import network_summary
 from analysis.networks.sectors import permutation_p_values
@@ -27,6 +28,7 @@ __all__ = [
     "density_change_bootstrap",
     "PhaseComparison",
     "compare_phases",
+    "measured_comparisons",
     "describe_change",
     "change_table",
     "change_sections",
@@ -418,6 +420,45 @@ def compare_phases(study, place: str, phase_before: str, phase_after: str, seed:
     )
 
 
+def measured_comparisons(study, place: str, phase: str, seed: int | None = 0, permutations: int = 1000,
+                         n_boot: int = 1000):
+    """The comparisons of ``phase`` with the previous phase and with the first, where both are measured.
+
+    A change is described only between two measured networks: when this phase or the earlier
+    one has no network (:func:`analysis.absence.network_absent`), the comparison is an
+    :class:`analysis.absence.Absent` saying which is missing. In the first phase both are None;
+    when the previous phase is the first, the baseline is the same comparison and is None.
+
+    Returns
+    -------
+    tuple
+        ``(previous, baseline)``, each a :class:`PhaseComparison`, an ``Absent`` or None.
+    """
+    previous = study.previous_phase(phase)
+    earlier = [previous] if previous else []
+    if previous and previous != study.first_phase:
+        earlier.append(study.first_phase)
+    now_missing = network_absent(study, place, phase)
+    out = []
+    for before in earlier:
+        then_missing = network_absent(study, place, before)
+        if now_missing is not None:
+            out.append(Absent(f"No change since {study.phase_label(before)} can be described: "
+                              f"{_lower_first(now_missing.reason)}"))
+        elif then_missing is not None:
+            out.append(Absent(f"No change since {study.phase_label(before)} can be described, because that phase "
+                              f"has no network to compare with: {_lower_first(then_missing.reason)}"))
+        else:
+            out.append(compare_phases(study, place, before, phase, seed=seed, permutations=permutations,
+                                      n_boot=n_boot))
+    out += [None] * (2 - len(out))
+    return out[0], out[1]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
 def _direction(change: float, unit: str, digits: int = 2, scale: float = 1.0, threshold: float = 0.005) -> str:
     if change is None or math.isnan(change):
         return "could not be compared"
@@ -514,6 +555,8 @@ def change_table(current: pd.Series, previous: PhaseComparison | None = None,
         ``Measure``, then for each comparison given the earlier phase's value and the
         change, then this phase's value; columns named with the phases' labels.
     """
+    previous = previous if isinstance(previous, PhaseComparison) else None
+    baseline = baseline if isinstance(baseline, PhaseComparison) else None
     rows = []
     for key, label, kind, n_key in MEASURES:
         row = {"Measure": label}
@@ -555,10 +598,14 @@ def change_sections(previous: PhaseComparison | None, baseline: PhaseComparison 
     if previous is None and baseline is None:
         return [("Change", describe_change(None, phase_label))]
     sections = []
-    if previous is not None:
+    if isinstance(previous, Absent):
+        sections.append(("Since the previous phase", previous.reason))
+    elif previous is not None:
         sections.append((f"Since the previous phase ({previous.label_before})", describe_change(previous, k=k)))
-    if baseline is not None:
-        if previous is not None and baseline.phase_before == previous.phase_before:
+    if isinstance(baseline, Absent):
+        sections.append(("Since the baseline", baseline.reason))
+    elif baseline is not None:
+        if isinstance(previous, PhaseComparison) and baseline.phase_before == previous.phase_before:
             sections.append(("Since the baseline",
                              f"The previous phase, {previous.label_before}, is the baseline: see above."))
         else:

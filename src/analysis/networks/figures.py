@@ -273,10 +273,20 @@ def phase_small_multiples(study, place: str, pos: dict | None = None, *, highlig
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure or analysis.absence.Absent
+        Absent when no phase has a network to draw; a phase without one says so in its panel.
     """
-    pos = pos if pos is not None else place_layout(study, place, seed=seed)
+    from analysis.absence import Absent, count_noun, network_absent
+
     phases = list(study.phase_ids)
+    missing = {phase: network_absent(study, place, phase) for phase in phases}
+    if all(missing.values()):
+        first = missing[phases[0]]
+        if len({m.reason for m in missing.values()}) == 1 or "organisation" in first.reason:
+            return first
+        return Absent(f"No network survey has been entered for {study.place_name(place)} in any phase: "
+                      "add ratings to relationships.csv.")
+    pos = pos if pos is not None else place_layout(study, place, seed=seed)
     k = len(phases)
     ncols = 2 if k == 4 else min(3, k)
     nrows = math.ceil(k / ncols)
@@ -296,15 +306,22 @@ def phase_small_multiples(study, place: str, pos: dict | None = None, *, highlig
             ax.set_axis_off()
             continue
         G = networks[phases[i]]
+        label_text = study.phase_label(phases[i])
+        bold = phases[i] == highlight
+        if missing[phases[i]] is not None:
+            ax.set_axis_off()
+            ax.set_title(f"{label_text}{' (this report)' if bold else ''}\nno network survey", fontsize=11,
+                         fontweight="bold" if bold else "normal", loc="left")
+            described.append(f"{label_text}: no network survey")
+            continue
         info = draw_network(ax, G, pos, size_by=size_by, label=label, size_top=size_top)
         groups |= set(info["groups"])
         hollow |= info["hollow"] > 0
-        label_text = study.phase_label(phases[i])
-        bold = phases[i] == highlight
-        ax.set_title(f"{label_text}{' (this report)' if bold else ''}\n{G.number_of_edges()} ties, "
+        ties = count_noun(G.number_of_edges(), "tie")
+        ax.set_title(f"{label_text}{' (this report)' if bold else ''}\n{ties}, "
                      f"density {100 * nx.density(G):.0f}%", fontsize=11,
                      fontweight="bold" if bold else "normal", loc="left")
-        described.append(f"{label_text}: {G.number_of_edges()} ties")
+        described.append(f"{label_text}: {ties}")
     _legend(fig, [g for g in SECTOR_GROUPS if g in groups], hollow, loc="lower center",
             ncol=4, bbox_to_anchor=(0.5, -0.01), fontsize=9)
     fig.alt_text = (
@@ -429,12 +446,22 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure or analysis.absence.Absent
+        Absent when no organisation has a trust rating, or none has ``min_n`` of them.
     """
+    from analysis.absence import Absent, count_noun
+
     received = trust_received(G, attrs=("trust",), min_n=max(min_n, 1))
     rated = received[received["trust_n"] > 0]
     shown = rated.dropna(subset=["trust"])
     left_out = len(rated) - len(shown)
+    if shown.empty:
+        if left_out:
+            return Absent(f"{count_noun(left_out, 'organisation')} in {_where(G)} "
+                          f"{'was' if left_out == 1 else 'were'} rated on trust, each by fewer than {min_n} "
+                          "partners: to protect those who answered, no average is shown.")
+        return Absent(f"No organisation in {_where(G)} was rated on trust: add reliability, mission and openness "
+                      "scores to relationships.csv.")
     if top is not None:
         shown = shown.head(top)
     shown = shown.iloc[::-1]  # highest at the top
@@ -458,7 +485,8 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
     if groups:
         _legend(ax, groups, False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5,
                 title="Sector", title_fontsize=9)
-    note = (f" {left_out} organisations rated by fewer than {min_n} partners are not shown." if left_out else "")
+    note = (f" {count_noun(left_out, 'organisation')} rated by fewer than {min_n} partners "
+            f"{'is' if left_out == 1 else 'are'} not shown." if left_out else "")
     if len(shown):
         first, last = shown.iloc[-1], shown.iloc[0]
         spread = (f" Trust received ranges from {last['trust']:.1f} to {first['trust']:.1f} on a 1 to 4 scale.")
@@ -466,7 +494,8 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
         spread = " No organisation has enough ratings to show."
     fig.alt_text = (
         f"Dot plot of the mean trust each organisation in {_where(G)} receives from the partners that "
-        f"named it, sorted from most to least trusted, coloured by sector; {len(shown)} organisations shown."
+        f"named it, sorted from most to least trusted, coloured by sector; "
+        f"{count_noun(len(shown), 'organisation')} shown."
         + spread + note
     )
     fig.tight_layout()

@@ -7,6 +7,7 @@ import math
 import networkx as nx  # noqa: F401 -- the doctests build graphs
 import pandas as pd
 
+from analysis.absence import count_noun
 from analysis.networks.measures import brokers, network_summary  # noqa: F401 -- the doctests summarise graphs
 from analysis.networks.sectors import (
     BROKERAGE_ROLES,
@@ -45,13 +46,15 @@ def describe_network(summary: pd.Series, place_name: str = "this place", phase_l
     """
     n, m = int(summary["organisations"]), int(summary["ties"])
     parts = [
-        f"In {place_name} ({phase_label}), {n} organisations reported {m} working "
-        f"{'tie' if m == 1 else 'ties'} between them"
+        f"In {place_name} ({phase_label}), {count_noun(n, 'organisation')} reported "
+        f"{count_noun(m, 'working tie')} between them"
         + (f" ({int(summary['respondents'])} of the {n} answered the survey)."
            if int(summary["respondents"]) < n else "."),
-        f"That is {format_measure(summary['density'], 'pct')} of all the ties there could be (the network's density).",
     ]
-    if not math.isnan(summary["reciprocity"]):
+    if not pd.isna(summary["density"]):
+        parts.append(f"That is {format_measure(summary['density'], 'pct')} of all the ties there could be "
+                     "(the network's density).")
+    if m and not math.isnan(summary["reciprocity"]):
         parts.append(f"{format_measure(summary['reciprocity'], 'pct')} of ties were returned: both organisations named each other.")
     if not math.isnan(summary["mean_trust"]) and not rests_on_too_few(summary, "trust_n", k):
         parts.append(
@@ -223,8 +226,10 @@ def describe_method(G, k: int = 1) -> str:
     n = G.number_of_nodes()
     answered = sum(1 for _, d in G.nodes(data=True) if d.get("responded", True))
     text = (f"A tie here is a partner rated at level {level} ({LEVEL_LABELS.get(level, level)}) or closer. "
-            f"{answered} of the {n} organisations answered the survey in this phase; ties that the others "
-            f"would have named are missing, so their own connections are undercounted.")
+            + ("No organisation of this place answered the network survey in this phase." if answered == 0 else
+               f"{answered} of the {count_noun(n, 'organisation')} answered the survey in this phase; ties that "
+               "the others would have named are missing, so their own connections are undercounted."
+               if answered < n else f"All {count_noun(n, 'organisation')} answered the survey in this phase."))
     if k > 1:
         text += f" Averages resting on fewer than {k} ratings are not shown on this page."
     return text

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from analysis.files import atomic_write_text
-from analysis.runner.jobs import AUDIENCE_LABELS, CROSS_PLACE_DIR
+from analysis.runner.jobs import AUDIENCE_LABELS, CROSS_PLACE_DIR, FAILED_DIR
 from analysis.runner.manifest import Manifest
 
 __all__ = [
@@ -187,6 +187,10 @@ _INDEX_DEFAULTS = {
     "phase_label": "",
     "audience_label": "",
     "illustrative": False,
+    "failed_count": 0,
+    "page_count": 0,
+    "waiting_count": 0,
+    "failed_where": "",
 }
 
 
@@ -225,22 +229,67 @@ def href(*parts: str) -> str:
 # Index pages
 
 
-def index_indicators(info, audience: str, phases: list[str]) -> tuple[dict, str]:
-    """{phase: {place: [(label, value)]}} from analysis.shifts.headline_indicators, and a note."""
+def index_indicators(info, audience: str, phases: list[str]) -> tuple[dict, str, dict]:
+    """What the phase index pages say beside the links, computed from the study.
+
+    Returns
+    -------
+    tuple
+        ``{phase: {place: [(label, value)]}}`` of :func:`analysis.shifts.headline_indicators`,
+        a note when they could not be computed, and ``{(phase, place or None, notebook):
+        sentence}`` for every page that has no data yet (:func:`analysis.absence.page_absent`,
+        the same function the pages use), with what would fill it.
+    """
     from analysis import load_study
+    from analysis.absence import PAGE_SOURCES, page_absent
     from analysis.disclosure import for_audience
     from analysis.shifts import headline_indicators, indicator_table
 
     try:
         s = for_audience(load_study(info.path), audience)
+    except Exception as exc:  # noqa: BLE001 -- an index without figures beats no index
+        return {}, f"Headline figures could not be computed ({type(exc).__name__}).", {}
+    absent = {}
+    for ph in phases:
+        for stem in PAGE_SOURCES:
+            for place in ([None] if stem == "compare_places" else list(s.place_ids)):
+                found = page_absent(s, stem, place, ph)
+                if found is not None:
+                    absent[(ph, place, stem)] = found.reason
+    try:
         table = indicator_table(s)
         out = {}
         for ph in phases:
             df = headline_indicators(s, ph, table=table)
             out[ph] = {str(pid): [(str(c), str(v)) for c, v in row.items()] for pid, row in df.iterrows()}
-        return out, ""
+        return out, "", absent
     except Exception as exc:  # noqa: BLE001 -- an index without figures beats no index
-        return {}, f"Headline figures could not be computed ({type(exc).__name__})."
+        return {}, f"Headline figures could not be computed ({type(exc).__name__}).", absent
+
+
+def _page_entry(phase_dir: Path, failed_dir: Path, audience: str, place_dir: str, stem: str, entry: dict | None,
+                absent: str | None) -> dict:
+    """One page of a phase index: its link and its state (rendered, failed, no data yet, not rendered)."""
+    label = (entry or {}).get("label") or stem.replace("_", " ").capitalize()
+    page = {"href": "", "label": label.split(":")[0].strip() or label, "status": "", "status_class": "",
+            "note": "", "failed_href": ""}
+    exists = (phase_dir / place_dir / f"{stem}.html").exists()
+    if exists:
+        page["href"] = href(place_dir, f"{stem}.html")
+    if entry is None:
+        page.update(status="not rendered yet", status_class="missing")
+    elif entry.get("status") != "ok":
+        page.update(status="out of date: last run failed" if exists else "failed", status_class="failed")
+        if audience == "internal":
+            # the research team may read the error; stakeholder pages never show it (it may name an organisation)
+            page["note"] = str(entry.get("error") or "")[:300]
+            kept = failed_dir / phase_dir.name / place_dir / f"{stem}.ipynb"
+            if kept.exists():
+                page["failed_href"] = href("..", "..", failed_dir.parent.name, audience, phase_dir.name, place_dir,
+                                           f"{stem}.ipynb")
+    if absent and page["status_class"] != "failed":
+        page.update(status="no data yet", status_class="absent", note=absent)
+    return page
 
 
 def _page_order(key: str) -> tuple:
@@ -269,20 +318,29 @@ def write_indexes(info, study_out: Path, audience: str, phases: list[str], versi
     audience_label = AUDIENCE_LABELS.get(audience, audience)
     common = dict(study_name=info.name, fingerprint=info.fingerprint, package_version=version,
                   rendered_at=rendered, rendered_at_label=rendered_label, illustrative=info.illustrative)
-    indicators, note = index_indicators(info, audience, phases) if indicators is None else indicators
+    facts = index_indicators(info, audience, phases) if indicators is None else indicators
+    indicators, note, absent = (tuple(facts) + ({},))[:3]
+    manifests = {ph: Manifest.load(audience_dir / ph / "manifest.json") for ph in info.phase_ids}
+    # every page a phase should have: each notebook ever run for a place, for every place
+    place_stems = sorted({k.split("/", 1)[1] for m in manifests.values() for k in m.entries
+                          if k.split("/", 1)[0] != CROSS_PLACE_DIR},
+                         key=lambda s: _page_order(f"x/{s}"))
+    cross_stems = sorted({k.split("/", 1)[1] for m in manifests.values() for k in m.entries
+                          if k.split("/", 1)[0] == CROSS_PLACE_DIR})
+    failed_dir = study_out / FAILED_DIR / audience
     for ph in phases:
-        manifest = Manifest.load(audience_dir / ph / "manifest.json")
+        manifest = manifests[ph]
         phase_dir = audience_dir / ph
         pages: dict = {}
-        for key, entry in sorted(manifest.entries.items(), key=lambda kv: _page_order(kv[0])):
-            place_dir, stem = key.split("/", 1)
-            if not (phase_dir / place_dir / f"{stem}.html").exists():
-                continue
-            status = "" if entry.get("status") == "ok" else "out of date: last run failed"
-            label = entry.get("label") or stem
-            pages.setdefault(place_dir, []).append({
-                "href": href(place_dir, f"{stem}.html"), "label": label.split(":")[0].strip() or label,
-                "status": status, "status_class": "stale"})
+        for place_dir, stems in [(CROSS_PLACE_DIR, cross_stems)] + [(p, place_stems) for p in info.place_ids]:
+            for stem in stems:
+                reason = absent.get((ph, None if place_dir == CROSS_PLACE_DIR else place_dir, stem))
+                pages.setdefault(place_dir, []).append(_page_entry(
+                    phase_dir, failed_dir, audience, place_dir, stem, manifest.entries.get(f"{place_dir}/{stem}"),
+                    reason))
+        all_pages = [pg for group in pages.values() for pg in group]
+        failed = sum(1 for pg in all_pages if pg["status_class"] == "failed")
+        waiting = sum(1 for pg in all_pages if pg["status_class"] == "missing")
         places = [{"name": info.place_names.get(p, p), "pages": pages.get(p, []),
                    "indicators": indicators.get(ph, {}).get(p, [])} for p in info.place_ids]
         phase_label = info.phase_labels.get(ph, ph)
@@ -292,6 +350,9 @@ def write_indexes(info, study_out: Path, audience: str, phases: list[str], versi
             phase_label=phase_label, audience_label=audience_label, study_index="../../index.html",
             crumbs=[{"label": audience_label, "href": "../index.html"}, {"label": phase_label, "href": ""}],
             cross_pages=pages.get(CROSS_PLACE_DIR, []), places=places, indicators_note=note,
+            failed_count=failed, page_count=len(all_pages), waiting_count=waiting,
+            failed_where=(f"Executed notebooks with their errors are kept in {FAILED_DIR}/{audience}/{ph}/; "
+                          "each failed page links to its own." if audience == "internal" else ""),
         )
         atomic_write_text(phase_dir / "index.html", page)
 

@@ -7,10 +7,11 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 
 from analysis import style
+from analysis.absence import Absent, evidence_absent, survey_absent
 from analysis.evidence import KIND_LABELS, evidence_matrix
 from analysis.schema import KINDS
 from analysis.shifts.indicators import SCORECARD_INDICATORS, indicator_changes, indicator_table
-from analysis.shifts.text import format_value, scorecard
+from analysis.shifts.text import format_value, no_indicators, scorecard
 from analysis.survey import SCALE_MAX, SCALE_MIN, suppressed_label, theme_scores
 from analysis.values import wrap_label
 
@@ -52,12 +53,15 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Pass it to :func:`analysis.style.show_figure` with a caption.
+    matplotlib.figure.Figure or analysis.absence.Absent
+        Pass it to :func:`analysis.page.figure` with a caption. Absent when no indicator has
+        a value in any place in ``phase`` (the sentence says which tables would fill it).
     """
     if table is None:
         table = indicator_table(study)
     card = scorecard(study, phase, table=table, indicators=indicators)
+    if card.empty or not card["value"].notna().any():
+        return no_indicators(study, None, phase)
     places = list(study.place_ids)
     inds = list(dict.fromkeys(card["indicator"]))
     labels = []
@@ -161,8 +165,11 @@ def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
     phases = list(study.phase_ids)
     if phase is not None:
         phases = phases[: phases.index(phase) + 1]
-    present = table[table["value"].notna() & table["phase_id"].isin(phases)]["indicator"].unique()
+    present = table[table["value"].notna() & table["phase_id"].isin(phases)
+                    & table["place_id"].isin(places)]["indicator"].unique()
     inds = [i for i in indicators if i in set(present)]
+    if not inds:
+        return no_indicators(study, places[0] if len(places) == 1 else None, phase or phases[-1])
     nrows = max(1, int(np.ceil(len(inds) / ncols)))
     names = ", ".join(_place_names(study, places))
     alt = (f"{len(inds)} small line charts, one per indicator, each showing its value in every phase "
@@ -236,7 +243,8 @@ def themes_heatmap(study, *, phase: str | None = None, place: str | None = None,
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure or analysis.absence.Absent
+        Absent when nothing was coded there (no evidence, or no themes table).
 
     Raises
     ------
@@ -260,6 +268,11 @@ def themes_heatmap(study, *, phase: str | None = None, place: str | None = None,
         col_labels = [wrap_label(study.place_name(p), 14) for p in places]
         what = f"in {study.phase_label(phase)}, by place"
     themes = list(matrix.index)
+    if not themes or not matrix.size or not matrix.to_numpy().any():
+        if place is not None:
+            return evidence_absent(study, place, phases) or Absent(
+                f"Nothing was coded about {study.place_name(place)} up to {study.phase_label(phases[-1])}.")
+        return evidence_absent(study, None, phase) or Absent(f"Nothing was coded in {study.phase_label(phase)}.")
     vmax = max(1, int(matrix.to_numpy().max()) if matrix.size else 1)
     alt = (f"Heatmaps of the number of coded observations for {len(themes)} themes {what}, "
            f"one panel each for {', '.join(KIND_LABELS[k].lower() for k in kinds)}; darker cells mean more "
@@ -319,7 +332,8 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure or analysis.absence.Absent
+        Absent when nobody in these places answered the survey in ``phase``.
     """
     if scores is None:
         scores = theme_scores(study)
@@ -332,6 +346,9 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
     else:
         series = [(p, phase) for p in places]
     sub = scores[scores["place_id"].isin(places) & scores["phase_id"].isin([s[1] for s in series])]
+    if not len(sub[sub["phase_id"] == phase]):
+        return survey_absent(study, places[0] if single else None, phase) or Absent(
+            f"Nobody answered the survey in {study.phase_label(phase)}.")
     themes = list(dict.fromkeys(sub.sort_values("theme_id")["theme_label"])) if len(sub) else []
     order = [str(t) for t in study.themes["theme_id"]] if len(study.themes) else []
     label_of = dict(zip(scores["theme_id"], scores["theme_label"], strict=False))

@@ -214,11 +214,15 @@ def _network_rows(study) -> pd.DataFrame | None:
 
     if len(study.relationships) == 0:
         return None
+    from analysis.absence import network_absent
+
     records = []
     for place in study.place_ids:
         for phase in study.phase_ids:
             G = networks.trust_network(study, place, phase)
-            records.append({"place_id": place, "phase_id": phase, **_network_measures(networks, G)})
+            # nobody in the place rated a partner in this phase: no network was measured (not a density of 0)
+            measured = network_absent(study, place, phase) is None
+            records.append({"place_id": place, "phase_id": phase, **_network_measures(networks, G, measured)})
     frame = pd.DataFrame(records)
     out = []
     for key in ("network_density", "mean_trust", "cross_sector_share", "council_vcse_asymmetry"):
@@ -226,13 +230,13 @@ def _network_rows(study) -> pd.DataFrame | None:
     return pd.concat(out, ignore_index=True)
 
 
-def _network_measures(networks, G) -> dict:
+def _network_measures(networks, G, measured: bool = True) -> dict:
     """The network family's values for one graph (each computed by :mod:`analysis.networks`)
     and what each rests on: ties for density and cross-sector share, trust ratings for mean
     trust, and the fewer of the two directions' ratings for the council-VCSE gap."""
     ties = G.number_of_edges()
     rated = sum(1 for _, _, d in G.edges(data=True) if not pd.isna(d.get("trust", np.nan)))
-    if G.number_of_nodes() < 2:
+    if G.number_of_nodes() < 2 or not measured:
         return {"network_density": np.nan, "network_density_n": 0, "mean_trust": np.nan, "mean_trust_n": 0,
                 "cross_sector_share": np.nan, "cross_sector_share_n": 0,
                 "council_vcse_asymmetry": np.nan, "council_vcse_asymmetry_n": 0}
@@ -293,9 +297,13 @@ def _evidence_rows(study) -> pd.DataFrame | None:
     grid = _grid(study)
     out = []
     by_kind = counts.groupby(["place_id", "phase_id", "kind"])["n"].sum()
+    # a place and phase where nothing was coded has no count (nobody was interviewed), not 0
+    coded = set(zip(counts["place_id"], counts["phase_id"], strict=True))
+
     for kind in KINDS:
         ind = CORE_INDICATORS[f"evidence_{kind}"]
-        values = [int(by_kind.get((p, ph, kind), 0)) for p, ph in zip(grid["place_id"], grid["phase_id"], strict=False)]
+        values = [float(by_kind.get((p, ph, kind), 0)) if (p, ph) in coded else np.nan
+                  for p, ph in zip(grid["place_id"], grid["phase_id"], strict=False)]
         out.append(_rows(ind, grid.assign(value=values, n=values)))
     labels = theme_labels(study)
     by_theme = counts.groupby(["place_id", "phase_id", "kind", "theme_id"])["n"].sum()
@@ -306,7 +314,7 @@ def _evidence_rows(study) -> pd.DataFrame | None:
                             _KIND_DIRECTION[kind], "evidence_theme",
                             f"The number of {kind}s recorded about {label.lower()}",
                             f"Coded observations of kind {kind} on the theme {label}.")
-            values = [int(by_theme.get((p, ph, kind, theme_id), 0))
+            values = [float(by_theme.get((p, ph, kind, theme_id), 0)) if (p, ph) in coded else np.nan
                       for p, ph in zip(grid["place_id"], grid["phase_id"], strict=False)]
             out.append(_rows(ind, grid.assign(value=values, n=values)))
     return pd.concat(out, ignore_index=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.absence import Absent, page_absent
 from analysis.shifts.indicators import (
     CORE_INDICATORS,
     HEADLINE_INDICATORS,
@@ -23,6 +24,9 @@ __all__ = [
     "place_scorecard_table",
     "compare_places_table",
     "sentences_html",
+    "place_intro",
+    "compare_intro",
+    "no_indicators",
 ]
 
 
@@ -425,3 +429,66 @@ def sentences_html(sentences, *, empty: str = "There are no figures to report.")
     if not sentences:
         return f"<p>{html.escape(empty)}</p>"
     return '<ul class="cip-sentences">' + "".join(f"<li>{html.escape(s)}</li>" for s in sentences) + "</ul>"
+
+
+# ----------------------------------------------------------------------------- page openings
+
+
+def _and_list(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else (names[0] if names else "")
+
+
+def place_intro(study, place: str, phase: str) -> str:
+    """The opening sentence of a place report: what it compares this phase with (plain text).
+
+    Examples
+    --------
+    >>> from analysis.evidence import _tiny_evidence_study
+    >>> place_intro(_tiny_evidence_study(), "p", "b")
+    'This page compares P in B with the phase before it, A, which is also the start of the study.'
+    >>> place_intro(_tiny_evidence_study(), "p", "a").split(":")[0]
+    'A is the first phase of the study, so there is no earlier phase to compare P with'
+    """
+    place_name, phase_label = study.place_name(place), study.phase_label(phase)
+    previous = study.previous_phase(phase)
+    if previous is None:
+        return (f"{phase_label} is the first phase of the study, so there is no earlier phase to compare "
+                f"{place_name} with: the figures below are the starting point that later phases are measured against.")
+    if previous == study.first_phase:
+        return (f"This page compares {place_name} in {phase_label} with the phase before it, "
+                f"{study.phase_label(previous)}, which is also the start of the study.")
+    return (f"This page compares {place_name} in {phase_label} with the phase before it, "
+            f"{study.phase_label(previous)}, and with the start of the study, {study.phase_label(study.first_phase)}.")
+
+
+def compare_intro(study, phase: str) -> str:
+    """The opening sentence of the places-side-by-side page (plain text).
+
+    Examples
+    --------
+    >>> from analysis.evidence import _tiny_evidence_study
+    >>> compare_intro(_tiny_evidence_study(), "b")
+    'This page compares P in B, and says how each changed since A.'
+    """
+    places = _and_list([study.place_name(p) for p in study.place_ids])
+    phase_label, previous = study.phase_label(phase), study.previous_phase(phase)
+    if previous:
+        return (f"This page compares {places} in {phase_label}, and says how each changed since "
+                f"{study.phase_label(previous)}.")
+    return (f"This page compares {places} in {phase_label}. It is the first phase of the study, so there is "
+            "no earlier phase to compare with: these figures are the starting point.")
+
+
+def no_indicators(study, place: str | None, phase: str) -> Absent:
+    """The sentence a page shows where no measure of the scorecard can be computed yet.
+
+    Names the tables that would fill it (:func:`analysis.absence.page_absent`), or, when the
+    study has some data here but not of a kind the scorecard measures, says so.
+    """
+    found = page_absent(study, "place_report", place, phase)
+    if found is not None:
+        return found
+    where = f" for {study.place_name(place)}" if place is not None else ""
+    return Absent(f"No measure of the scorecard can be computed{where} in {study.phase_label(phase)} from the data "
+                  "entered so far: a network needs ratings in relationships.csv, a survey answers in "
+                  "survey_responses.csv.")
