@@ -13,12 +13,14 @@ import yaml
 
 from analysis.files import restore_formulas
 from analysis.paths import resolve_study_path
+from analysis.places import place_codes, with_former_codes
 from analysis.schema import SECTOR_GROUP_OF, TABLES, TRUST_COLUMNS, VALUE_COLUMNS, Table
 from analysis.validation import (
     Problems,
     Source,
     StudyValidationError,
     check_across_tables,
+    check_study_shape,
     check_table,
     coerce_table,
 )
@@ -36,7 +38,8 @@ DEFAULT_SETTINGS = {
 }
 
 #: Grants may carry these columns beyond the schema's: written by `coordination import-grants`.
-GRANT_EXTRA_COLUMNS = ("place_id", "Recipient Org:Postal Code")
+GRANT_EXTRA_COLUMNS = ("place_id", "Recipient Org:Postal Code", "matched_by", "source_file", "source_licence",
+                       "imported_on")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -397,6 +400,7 @@ def _build(raws: dict, sources: dict, settings: dict, problems: Problems, path, 
         tables[name] = typed
         sources[name] = source
     check_across_tables(tables, sources, problems)
+    check_study_shape(tables, sources, settings, problems)
     frame = problems.frame()
     if problems.has_errors:
         raise StudyValidationError(frame, path)
@@ -417,6 +421,7 @@ def _finish_types(table: Table, df: pd.DataFrame) -> pd.DataFrame:
 
 def _derive(tables: dict) -> dict:
     orgs = tables["organisations"]
+    tables["places"] = with_former_codes(tables["places"])
     orgs["sector_group"] = orgs["sector"].map(lambda s: SECTOR_GROUP_OF.get(s) if isinstance(s, str) else None).astype("string")
     tables["phases"] = tables["phases"].sort_values("start_date", kind="stable").reset_index(drop=True)
     rel = tables["relationships"]
@@ -455,9 +460,9 @@ def _attribute_grants(grants, orgs, places, phases) -> pd.DataFrame:
     """Place through the recipient's org_id, else the beneficiary code; phase through the award date."""
     g = grants.copy()
     place_of_org = orgs.set_index("org_id")["place_id"]
-    place_of_code = places.dropna(subset=["ons_code"]).set_index("ons_code")["place_id"]
+    place_of_code = place_codes(places)  # current and former ONS codes
     by_org = g["Recipient Org:Identifier"].map(place_of_org)
-    by_code = g["Beneficiary Location:Geographic Code"].map(place_of_code)
+    by_code = g["Beneficiary Location:Geographic Code"].astype("string").str.strip().str.upper().map(place_of_code)
     explicit = g["place_id"] if "place_id" in g.columns else pd.Series(pd.NA, index=g.index)
     explicit = explicit.where(explicit.isin(set(places["place_id"])))
     g["place_id"] = explicit.fillna(by_org).fillna(by_code).astype("string")

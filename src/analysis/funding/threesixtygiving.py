@@ -21,9 +21,12 @@ __all__ = [
     "GRANT_COLUMNS",
     "REQUIRED_GRANT_COLUMNS",
     "POSTCODE_COLUMN",
+    "GRANTNAV_DISTRICT_COLUMNS",
+    "CP1252_NOTE",
     "read_360giving",
     "parse_dates",
     "parse_amounts",
+    "grant_key",
 ]
 
 #: The grants table's columns (docs/data.md), in the 360Giving spreadsheet titles.
@@ -32,6 +35,20 @@ GRANT_COLUMNS = TABLES["grants"].column_names
 REQUIRED_GRANT_COLUMNS = TABLES["grants"].required_columns
 #: Spreadsheet title of the recipient's postcode (kept for postcode attribution at import).
 POSTCODE_COLUMN = "Recipient Org:Postal Code"
+#: GrantNav's own local-authority fields (added to its downloads, not the standard's), by side: the
+#: beneficiary's district and the recipient's (from its postcode). Older and newer GrantNav titles.
+GRANTNAV_DISTRICT_COLUMNS = {
+    "beneficiary": ("Beneficiary District Geographic Code (additional data)",
+                    "Best Available District Geographic Code (additional data)",
+                    "Beneficiary District Geographic Code"),
+    "recipient": ("Recipient District Geographic Code (additional data)",
+                  "Best Available Recipient District Geographic Code (additional data)",
+                  "Recipient District Geographic Code"),
+}
+#: What an import says about a CSV that is not UTF-8 but Windows-1252 (Excel's "CSV" on Windows).
+CP1252_NOTE = ("the file is not UTF-8; it was read as Windows-1252 (what Excel on Windows saves as \"CSV\"): "
+               "check that names with accents or the £ sign read right, or save it as \"CSV UTF-8\" in Excel")
+_LICENCE_TITLES = ("License (see note)", "License", "Licence")
 
 # 360Giving JSON field -> spreadsheet title (the standard's own titles, schema 1.4.3), for the
 # fields this suite uses. Application Date and Award Process are this study's extension fields.
@@ -100,7 +117,9 @@ def _canonical_title(header: str) -> str | None:
 
 
 def _known_titles() -> dict[str, str]:
-    titles = list(GRANT_COLUMNS) + [POSTCODE_COLUMN, "From An Open Call?", "Recipient Ind:Identifier"]
+    titles = list(GRANT_COLUMNS) + [POSTCODE_COLUMN, "From An Open Call?", "Recipient Ind:Identifier",
+                                    "Data Source", *_LICENCE_TITLES,
+                                    *(c for side in GRANTNAV_DISTRICT_COLUMNS.values() for c in side)]
     for prefix, items in ((p, i) for p, i in _ARRAY_TITLES.values()):
         for n in range(1, 10):
             titles += [f"{prefix}:{n}:{t}" for t in items.values()]
@@ -128,6 +147,7 @@ def _flatten_json(path: Path) -> pd.DataFrame:
                                     location="JSON path $.grants")
     columns: dict[str, list] = {}
     n = len(grants)
+    licence = package.get("license") or package.get("licence")
 
     def put(title, i, value):
         col = columns.get(title)
@@ -156,6 +176,8 @@ def _flatten_json(path: Path) -> pd.DataFrame:
         if grant.get("recipientIndividual") and not grant.get("recipientOrganization"):
             put("Recipient Ind:Identifier", i, (grant["recipientIndividual"] or {}).get("id", "individual"))
     frame = pd.DataFrame(columns, index=pd.RangeIndex(n))
+    if isinstance(licence, str) and licence.strip():
+        frame.attrs["licence"] = licence.strip()
     frame.attrs["locate"] = lambda row, title: f"JSON path $.grants[{row}].{_JSON_PATH_OF.get(title, title)}"
     return frame
 
@@ -169,17 +191,36 @@ def _rename_headers(headers, path, where: str) -> dict[str, str]:
     return rename
 
 
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without a byte-order mark) when the bytes are UTF-8, else Windows-1252."""
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if exc.start < len(block) - 3:  # not just a character cut at the block's end
+                    return "cp1252"
+    return "utf-8-sig"
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
+    encoding = _csv_encoding(path)
     try:
-        headers = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        headers = pd.read_csv(path, nrows=0, encoding=encoding).columns
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ThreeSixtyGivingError(f"not a readable CSV file ({exc})", path=path) from exc
     rename = _rename_headers(headers, path, "CSV header")
-    frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, na_values=[""], usecols=list(rename),
-        encoding="utf-8-sig", engine="c",
-    )
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], usecols=list(rename),
+            encoding=encoding, engine="c",
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ThreeSixtyGivingError(f"not a readable CSV file ({exc})", path=path) from exc
+    if encoding == "cp1252":
+        warnings.warn(f"{path.name}: {CP1252_NOTE}", ThreeSixtyGivingWarning, stacklevel=4)
     frame = frame.rename(columns=rename)
+    frame.attrs["encoding"] = encoding
     frame.attrs["locate"] = lambda row, title: f"row {row + 2}, column {title!r}"
     return frame
 
@@ -297,8 +338,14 @@ def read_360giving(path) -> pd.DataFrame:
     CurrencyWarning
         When some grants are not in GBP (they are kept: sum amounts per currency).
     ThreeSixtyGivingWarning
-        When grants to individuals are left out, or an Award Process value is not one of
-        the study's (it is then left blank).
+        When a CSV is read as Windows-1252 (:data:`CP1252_NOTE`), or an Award Process value is
+        not one of the study's (it is then left blank).
+
+    Notes
+    -----
+    ``attrs`` of the result: ``grants_read`` (every grant in the file, grants to individuals
+    included), ``individuals`` (grants to individuals, left out: the grants table holds grants
+    to organisations), ``encoding`` (CSV only) and ``licence`` when the file states one.
 
     Examples
     --------
@@ -325,10 +372,13 @@ def read_360giving(path) -> pd.DataFrame:
     else:
         raise ThreeSixtyGivingError(f"unsupported file type {suffix!r}: use a 360Giving .json, .csv or .xlsx",
                                     path=path)
-    attrs = raw.attrs
+    attrs = dict(raw.attrs, grants_read=len(raw), individuals=0)
     raw = pd.DataFrame({c: pd.Series(_clean_cells(raw[c]), index=raw.index, dtype=object) for c in raw.columns},
                        index=raw.index)
     raw.attrs = attrs
+    licence = next((raw[t].dropna().iloc[0] for t in _LICENCE_TITLES if t in raw and raw[t].notna().any()), None)
+    if licence is not None:
+        raw.attrs["licence"] = str(licence)
 
     # Grants to individuals have no recipient organisation: the study's table cannot hold them.
     if "Recipient Ind:Identifier" in raw:
@@ -336,9 +386,7 @@ def read_360giving(path) -> pd.DataFrame:
         if "Recipient Org:Identifier" in raw:
             individual &= raw["Recipient Org:Identifier"].isna()
         if individual.any():
-            warnings.warn(f"{path.name}: {int(individual.sum())} grant(s) to individuals left out "
-                          "(the grants table holds grants to organisations)", ThreeSixtyGivingWarning, stacklevel=2)
-            attrs = raw.attrs
+            attrs = dict(raw.attrs, individuals=int(individual.sum()))
             raw = raw[~individual].reset_index(drop=True)
             raw.attrs = attrs
 
@@ -370,13 +418,15 @@ def read_360giving(path) -> pd.DataFrame:
         else:
             grants[column.name] = _as_text(values)
     grants["Currency"] = grants["Currency"].str.upper()
-    for title in [POSTCODE_COLUMN] + sorted(c for c in raw.columns if re.search(r":\d+:", c)):
+    extra = [POSTCODE_COLUMN, "Data Source", *(c for side in GRANTNAV_DISTRICT_COLUMNS.values() for c in side)]
+    for title in extra + sorted(c for c in raw.columns if re.search(r":\d+:", c)):
         if title in raw:
             grants[title] = _as_text(raw[title])
 
-    duplicated = grants["Identifier"].duplicated(keep="first")
+    # identifiers are compared ignoring case: a publisher that changes the case publishes the same grant
+    duplicated = grant_key(grants["Identifier"]).duplicated(keep="first")
     _fail_on(raw.assign(Identifier=grants["Identifier"]), path, "Identifier", duplicated,
-             "repeat an Identifier already used in the file")
+             "repeat an Identifier already used in the file (identifiers are compared ignoring letter case)")
     several = [c for c in grants if re.fullmatch(r"Recipient Org:\d+:Identifier", c)]
     if several:
         n = int(grants[several].notna().any(axis=1).sum())
@@ -384,7 +434,19 @@ def read_360giving(path) -> pd.DataFrame:
                       "recipient (as in the standard's spreadsheet form), the others are kept in numbered columns",
                       ThreeSixtyGivingWarning, stacklevel=2)
     _warn_currencies(grants, path)
+    grants.attrs = {k: raw.attrs[k] for k in ("grants_read", "individuals", "encoding", "licence") if k in raw.attrs}
     return grants
+
+
+def grant_key(identifiers: pd.Series) -> pd.Series:
+    """Identifiers as compared: surrounding spaces dropped, letter case ignored (``360G-x-1`` is ``360g-X-1``).
+
+    Examples
+    --------
+    >>> grant_key(pd.Series([" 360G-Wolfson-1", "360g-wolfson-1"])).tolist()
+    ['360g-wolfson-1', '360g-wolfson-1']
+    """
+    return pd.Series(identifiers, dtype="string").str.strip().str.casefold()
 
 
 def _as_text(values: pd.Series):
