@@ -407,7 +407,23 @@ def _build(raws: dict, sources: dict, settings: dict, problems: Problems, path, 
     for name, table in TABLES.items():
         tables[name] = _finish_types(table, tables[name])
     tables = _derive(tables)
+    settings = _with_published_funders(settings, tables)
     return Study(path=path, settings=settings, fingerprint=fingerprint, warnings=frame, **tables)
+
+
+def _with_published_funders(settings: dict, tables: dict) -> dict:
+    """Funders publish their grants openly: unless study.yml says ``name_funders: false``, pages may name them.
+
+    Every funder of the grants table becomes nameable, except an organisation of the study whose
+    sector is not ``funder`` (a charity that also regrants keeps its pseudonym).
+    """
+    if settings.get("name_funders", True) is False or not len(tables["grants"]):
+        return settings
+    orgs = tables["organisations"]
+    not_funders = set(orgs.loc[orgs["sector"].astype("string") != "funder", "org_id"].astype(str))
+    funders = [str(f) for f in tables["grants"]["Funding Org:Identifier"].dropna().unique() if str(f) not in not_funders]
+    nameable = list(settings.get("nameable") or [])
+    return dict(settings, nameable=nameable + [f for f in funders if f not in set(nameable)])
 
 
 def _finish_types(table: Table, df: pd.DataFrame) -> pd.DataFrame:
