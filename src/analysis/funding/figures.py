@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from analysis.style import OKABE_ITO, new_figure, sector_colour, sector_label
 
@@ -137,7 +137,9 @@ def grant_size_distribution(grants: pd.DataFrame, phase_order, phase_labels: dic
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(_pounds))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("grant size (GBP, log scale)")
     ax.legend(handles=[Line2D([], [], color=OKABE_ITO["vermillion"], lw=2.5, label="median"),
                        Line2D([], [], color=OKABE_ITO["black"], lw=1.2, label="middle half of grants (box)")],

@@ -125,7 +125,7 @@ def reach_sentence(row, *, phase_label: str) -> str:
     --------
     >>> reach_sentence({"grants": 10, "size_known": 8, "small_share": 0.5, "small_value_share": 0.25,
     ...                 "recipients": 6, "new_recipients": 3}, phase_label="emergency")
-    'Of the 8 grants whose recipient size is known, 50% went to micro or small organisations (25% of their value). 3 of the 6 organisations funded in the emergency phase had no grant in any earlier phase.'
+    "Of the 8 grants whose recipient size is known, 50% went to micro or small organisations (25% of their value). 3 of the 6 organisations funded in the emergency phase had no earlier grant in the study's grants."
     """
     if row is None or not row.get("grants"):
         return f"No grants are recorded for the {phase_label} phase."
@@ -138,7 +138,7 @@ def reach_sentence(row, *, phase_label: str) -> str:
     else:
         first = "No recipient's size is recorded, so reach to small organisations cannot be measured."
     second = (f" {row['new_recipients']} of the {row['recipients']} organisations funded in the {phase_label} phase "
-              "had no grant in any earlier phase.")
+              "had no earlier grant in the study's grants.")
     return first + second
 
 
