@@ -21,7 +21,7 @@ from analysis.funding.attribution import (
 )
 from analysis.paths import SHARED_DATA_DIR
 from analysis.places import la_predecessors, place_area_names, place_codes, with_former_codes
-from tests.conftest import TINY_SETTINGS, tiny_tables, write_study
+from tests.helpers import TINY_SETTINGS, tiny_tables, write_study
 
 PLACES = pd.DataFrame({"place_id": ["buckinghamshire", "coventry", "sutton"],
                        "name": ["Buckinghamshire", "Coventry", "Sutton"],

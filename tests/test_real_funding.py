@@ -18,7 +18,7 @@ from analysis.funding.measures import funding_measures
 from analysis.funding.text import before_first_phase_sentence, funder_overlap_table, funding_sources
 from analysis.funding.threesixtygiving import ThreeSixtyGivingWarning, read_360giving
 from analysis.paths import DATA_DIR, NOTEBOOKS_DIR
-from tests.conftest import TINY_SETTINGS, tiny_tables, write_study
+from tests.helpers import TINY_SETTINGS, tiny_tables, write_study
 
 HEADER = ("Identifier,Title,Currency,Amount Awarded,Award Date,Recipient Org:Identifier,Recipient Org:Name,"
           "Funding Org:Identifier,Funding Org:Name,Recipient Org:Postal Code,Application Date\n")
