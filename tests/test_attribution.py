@@ -70,7 +70,8 @@ def test_each_rule_in_order_and_the_summary_counts_them():
     assert a["matched_by"].tolist() == [BY_ORGANISATION, BY_CODE, BY_AREA_NAME, BY_AREA_NAME,
                                         BY_GRANTNAV_BENEFICIARY, BY_GRANTNAV_RECIPIENT, BY_POSTCODE]
     summary = attribution_summary(a, ["buckinghamshire", "coventry", "sutton"]).set_index("place")
-    assert summary.loc["buckinghamshire", ["grants", "by LA code", "by area name", "by GrantNav (recipient)"]].tolist() \
+    columns = ["grants", "by LA code", "by area name", "by GrantNav (recipient)"]
+    assert summary.loc["buckinghamshire", columns].tolist() \
         == [3, 1, 1, 1]
     assert summary.loc["sutton", ["grants", "by GrantNav (beneficiary)", "by postcode"]].tolist() == [2, 1, 1]
 

@@ -105,8 +105,9 @@ def flagged_sentence(row) -> str:
 
     Examples
     --------
-    >>> flagged_sentence({"flagged_grants": 2})
-    "2 grants of £0 or less (joint grants' partners, or returned or revoked grants) are recorded but left out of these figures."
+    >>> print(flagged_sentence({"flagged_grants": 2}))  # doctest: +NORMALIZE_WHITESPACE
+    2 grants of £0 or less (joint grants' partners, or returned or revoked grants) are recorded but left out
+    of these figures.
     """
     n = int((row or {}).get("flagged_grants") or 0)
     if not n:
@@ -255,8 +256,10 @@ def before_first_phase_sentence(grants: pd.DataFrame, phases: pd.DataFrame, *, p
     >>> g = pd.DataFrame({"Award Date": pd.to_datetime(["2011-09-07", "2015-01-20", "2020-04-01"]),
     ...                   "Amount Awarded": [10000.0, 8000.0, 5.0], "Currency": ["GBP"] * 3})
     >>> p = pd.DataFrame({"label": ["Emergency"], "start_date": pd.to_datetime(["2020-03-16"])})
-    >>> before_first_phase_sentence(g, p, place_name="Sutton")
-    "Before the study's first phase (Emergency, from 16 March 2020), 2 grants worth £18,000 reached organisations in Sutton, from September 2011 to January 2015: they are counted when deciding which organisations are newly funded, but not drawn below."
+    >>> print(before_first_phase_sentence(g, p, place_name="Sutton"))  # doctest: +NORMALIZE_WHITESPACE
+    Before the study's first phase (Emergency, from 16 March 2020), 2 grants worth £18,000 reached
+    organisations in Sutton, from September 2011 to January 2015: they are counted when deciding which
+    organisations are newly funded, but not drawn below.
     """
     first = phases.sort_values("start_date").iloc[0]
     kept = grants[~flagged_amounts(grants)]
@@ -338,8 +341,9 @@ def no_grants_sentence(place_name: str) -> str:
 
     Examples
     --------
-    >>> no_grants_sentence("Sutton")
-    "No grant to organisations in Sutton was awarded during the study's phases, so there is nothing to chart: import 360Giving grants with `coordination import-grants`, or add rows to grants.csv."
+    >>> print(no_grants_sentence("Sutton"))  # doctest: +NORMALIZE_WHITESPACE
+    No grant to organisations in Sutton was awarded during the study's phases, so there is nothing to chart:
+    import 360Giving grants with `coordination import-grants`, or add rows to grants.csv.
     """
     return (f"No grant to organisations in {place_name} was awarded during the study's phases, so there is nothing to "
             "chart: import 360Giving grants with `coordination import-grants`, or add rows to grants.csv.")
