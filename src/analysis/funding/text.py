@@ -21,6 +21,7 @@ __all__ = [
     "sources_sentence",
     "grants_in_phases",
     "no_grants_sentence",
+    "funders_sentence",
 ]
 
 #: How a grant entered by hand in the study's grants table is described among a page's sources.
@@ -347,3 +348,33 @@ def no_grants_sentence(place_name: str) -> str:
     """
     return (f"No grant to organisations in {place_name} was awarded during the study's phases, so there is nothing to "
             "chart: import 360Giving grants with `coordination import-grants`, or add rows to grants.csv.")
+
+
+def funders_sentence(grants: pd.DataFrame, organisations: pd.DataFrame, *, place_name: str, phase_label: str) -> str:
+    """A sentence naming the funders of a place's grants in a phase, largest first, as the page may name them.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"Funding Org:Identifier": ["e", "e", "b"], "Amount Awarded": [10.0, 20.0, 5.0],
+    ...                   "Funding Org:Name": ["Esmée Fairbairn Foundation"] * 2 + ["Barrow Cadbury Trust"],
+    ...                   "Currency": ["GBP"] * 3})
+    >>> print(funders_sentence(g, pd.DataFrame({"org_id": [], "name": []}), place_name="Coventry",
+    ...                        phase_label="emergency"))  # doctest: +NORMALIZE_WHITESPACE
+    In the emergency phase, grants to organisations in Coventry came from Esmée Fairbairn Foundation (2 grants, £30)
+    and Barrow Cadbury Trust (1 grant, £5).
+    """
+    kept = grants[~flagged_amounts(grants)] if "Amount Awarded" in grants else grants
+    if kept.empty:
+        return f"No grants to organisations in {place_name} are recorded for the {phase_label} phase."
+    names = organisation_names(kept, organisations, "funder")
+    gbp = kept["Currency"].astype("string").str.upper().eq("GBP").fillna(False) if "Currency" in kept else True
+    frame = pd.DataFrame({"funder": kept["Funding Org:Identifier"].astype(str),
+                          "value": kept["Amount Awarded"].where(gbp, 0.0)})
+    per = frame.groupby("funder").agg(grants=("value", "size"), value=("value", "sum"))
+    per = per.sort_values(["value", "grants"], ascending=False)
+    parts = []
+    for funder, n, value in zip(per.index, per["grants"].astype(int), per["value"], strict=True):
+        count = "1 grant" if n == 1 else f"{n} grants"
+        parts.append(f"{names.get(funder, 'an organisation outside the study')} ({count}, £{value:,.0f})")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"In the {phase_label} phase, grants to organisations in {place_name} came from {listed}."
