@@ -421,7 +421,8 @@ def _with_published_funders(settings: dict, tables: dict) -> dict:
         return settings
     orgs = tables["organisations"]
     not_funders = set(orgs.loc[orgs["sector"].astype("string") != "funder", "org_id"].astype(str))
-    funders = [str(f) for f in tables["grants"]["Funding Org:Identifier"].dropna().unique() if str(f) not in not_funders]
+    funders = [str(f) for f in tables["grants"]["Funding Org:Identifier"].dropna().unique()
+               if str(f) not in not_funders]
     nameable = list(settings.get("nameable") or [])
     return dict(settings, nameable=nameable + [f for f in funders if f not in set(nameable)])
 

@@ -16,4 +16,5 @@ from analysis.funding.measures import *
 from analysis.funding.text import *
 from analysis.funding.threesixtygiving import *
 
-__all__ = [*threesixtygiving.__all__, *attribution.__all__, *importing.__all__, *measures.__all__, *text.__all__, *figures.__all__]
+__all__ = [*threesixtygiving.__all__, *attribution.__all__, *importing.__all__, *measures.__all__, *text.__all__,
+           *figures.__all__]

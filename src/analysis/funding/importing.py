@@ -85,8 +85,8 @@ class ImportPlan:
                 lines.append(f"  {rec.Identifier}: {rec.disagreement}")
         lines.append("")
         if self.flagged:
-            lines.append(f"warning: {self.flagged:,} grants of £0 or less (joint grants' partners, returned or revoked "
-                         "grants) are imported, flagged: they are left out of totals and medians")
+            lines.append(f"warning: {self.flagged:,} grants of £0 or less (joint grants' partners, returned or "
+                         "revoked grants) are imported, flagged: they are left out of totals and medians")
         if len(self.refused):
             lines.append(f"{len(self.refused):,} grants the study would refuse are left out (the rest are imported):")
             for rec in self.refused.itertuples(index=False):

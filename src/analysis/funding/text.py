@@ -125,9 +125,10 @@ def reach_sentence(row, *, phase_label: str) -> str:
 
     Examples
     --------
-    >>> reach_sentence({"grants": 10, "size_known": 8, "small_share": 0.5, "small_value_share": 0.25,
-    ...                 "recipients": 6, "new_recipients": 3}, phase_label="emergency")
-    "Of the 8 grants whose recipient size is known, 50% went to micro or small organisations (25% of their value). 3 of the 6 organisations funded in the emergency phase had no earlier grant in the study's grants."
+    >>> print(reach_sentence({"grants": 10, "size_known": 8, "small_share": 0.5, "small_value_share": 0.25,
+    ...                 "recipients": 6, "new_recipients": 3}, phase_label="emergency"))  # doctest: +NORMALIZE_WHITESPACE
+    Of the 8 grants whose recipient size is known, 50% went to micro or small organisations (25% of their value).
+    3 of the 6 organisations funded in the emergency phase had no earlier grant in the study's grants.
     """
     if row is None or not row.get("grants"):
         return f"No grants are recorded for the {phase_label} phase."
@@ -167,7 +168,8 @@ def place_funding_table(measures: pd.DataFrame, place_id: str, phase_order, phas
     table = pd.DataFrame({
         "phase": [phase_labels.get(p, p) for p in phase_order],
         "grants": mine["grants"].astype(int).to_numpy(),
-        "value (GBP)": [f"£{v:,.0f}" if n else "no grants" for v, n in zip(mine["value"], mine["grants"], strict=True)],
+        "value (GBP)": [f"£{v:,.0f}" if n else "no grants"
+                        for v, n in zip(mine["value"], mine["grants"], strict=True)],
         "funders": mine["funders"].astype(int).to_numpy(),
         "organisations funded": mine["recipients"].astype(int).to_numpy(),
         "median grant": [f"£{v:,.0f}" if pd.notna(v) else "" for v in mine["amount_median"]],
