@@ -147,7 +147,8 @@ def test_stakeholder_grant_names(study):
     s = for_audience(study, "stakeholder", key=KEY)
     m = pseudonym_map(study, key=KEY)
     assert s.grants["Recipient Org:Name"].tolist() == [m["GB-CHC-0000007"], OUTSIDE_STUDY]
-    assert s.grants["Funding Org:Name"].tolist() == ["Northtown Council", OUTSIDE_STUDY]
+    # funders publish their grants openly: named unless study.yml says name_funders: false
+    assert s.grants["Funding Org:Name"].tolist() == ["Northtown Council", "Big Outside Funder"]
 
 
 def test_nameable_grant_party_outside_study_keeps_name():

@@ -9,11 +9,13 @@ import yaml
 from analysis import load_study
 from analysis.cli import main
 from analysis.funding.attribution import (
+    BY_AREA_NAME,
     BY_CODE,
     BY_ORGANISATION,
     BY_POSTCODE,
     NO_MATCH_BAD_POSTCODE,
     NO_MATCH_DISTRICT,
+    NO_MATCH_ELSEWHERE,
     NO_MATCH_NOTHING,
     attribute_places,
     write_import,
@@ -23,16 +25,21 @@ from tests.helpers import TINY_SETTINGS, tiny_tables, write_study
 TRACKER = "360giving/covid19_tracker_grants_data_2020-05-07.json"
 # The tracker's grants whose recipients have a Coventry (CV1-CV6) or Sutton (SM1) postcode,
 # found by reading the file's recipientOrganization[0].postalCode values.
+# Of these, 1132 and 1220 are for "More than one UK Country": with study.yml's default attribution
+# (beneficiary) they are not Coventry's; with attribution: recipient they are.
 COVENTRY_GRANTS = {"360G-barrowcadbury-0063z000014i6m1", "360G-EFF-20-0907", "360G-EFF-20-0816",
-                   "360G-EFF-20-1002", "360G-EFF-20-1132", "360G-EFF-20-1220"}
+                   "360G-EFF-20-1002"}
+COVENTRY_BY_RECIPIENT = COVENTRY_GRANTS | {"360G-EFF-20-1132", "360G-EFF-20-1220"}
 SUTTON_GRANTS = {"360G-MercersCompany-17781"}
 RUGBY_GRANT = "360G-EFF-20-1187"  # CV21 2AG: Rugby, not Coventry
 
 
 @pytest.fixture
 def study_dir(tmp_path):
+    # The tiny study's places have made-up names, so beneficiary names cannot match them: the recipient's
+    # address decides (study.yml attribution: recipient).
     settings = dict(TINY_SETTINGS, postcode_districts={"north": ["CV1", "CV2", "CV3", "CV4", "CV5", "CV6"],
-                                                       "south": ["SM1"]})
+                                                       "south": ["SM1"]}, attribution="recipient")
     folder = write_study(tmp_path / "tiny", tiny_tables(), settings)
     return folder
 
@@ -71,36 +78,45 @@ def test_tracker_postcodes_attributed(shared_data):
         warnings.simplefilter("ignore")
         grants = read_360giving(shared_data / TRACKER)
     places = pd.DataFrame({"place_id": ["coventry", "sutton", "buckinghamshire"],
+                           "name": ["Coventry", "Sutton", "Buckinghamshire"],
                            "ons_code": ["E08000026", "E09000029", "E06000060"]})
     orgs = pd.DataFrame({"org_id": [], "place_id": []})
     districts = {"coventry": ["CV1", "CV2", "CV3", "CV4", "CV5", "CV6"], "sutton": ["SM1", "SM2", "SM3", "SM5", "SM6"]}
     a = attribute_places(grants, places, orgs, districts).set_index(grants["Identifier"])
     assert set(a.index[a["place_id"] == "coventry"]) == COVENTRY_GRANTS
+    by_recipient = attribute_places(grants, places, orgs, districts, attribution="recipient")
+    assert set(grants["Identifier"][by_recipient["place_id"] == "coventry"]) == COVENTRY_BY_RECIPIENT
     assert set(a.index[a["place_id"] == "sutton"]) == SUTTON_GRANTS
-    assert pd.isna(a.loc[RUGBY_GRANT, "place_id"]) and a.loc[RUGBY_GRANT, "reason"] == NO_MATCH_DISTRICT
-    assert (a["place_id"] == "buckinghamshire").sum() == 0
-    assert a["place_id"].notna().sum() == 7
+    # Rugby's grant is for Warwickshire, not a place of the study
+    assert pd.isna(a.loc[RUGBY_GRANT, "place_id"]) and a.loc[RUGBY_GRANT, "reason"] == NO_MATCH_ELSEWHERE
+    # the Oxfordshire Community Foundation's grant for LSOA "Aylesbury Vale 005C" (E01017737): a former
+    # Buckinghamshire district, matched by the LSOA's name
+    assert a.index[a["place_id"] == "buckinghamshire"].tolist() == ["360G-OCF-A550377"]
+    assert a.loc["360G-OCF-A550377", "matched_by"] == BY_AREA_NAME
+    assert a["place_id"].notna().sum() == 6
 
 
 def test_import_command_on_tracker(shared_data, study_dir, capsys):
     own = (study_dir / "grants.csv").read_bytes()
     assert main(["import-grants", str(shared_data / TRACKER), "--study", str(study_dir)]) == 0
     out = capsys.readouterr()
-    assert "1,978 grants read" in out.out and "USD" in out.err
+    assert "1,978 grants read" in out.out and "USD" in out.out
     files = list((study_dir / "imports").glob("grants-covid19-tracker-grants-data-2020-05-07-*.csv"))
     assert len(files) == 1
     assert (study_dir / "grants.csv").read_bytes() == own  # the researcher's table is untouched
     study = load_study(study_dir)
-    imported = study.grants[study.grants["Identifier"].isin(COVENTRY_GRANTS | SUTTON_GRANTS)]
+    imported = study.grants[study.grants["Identifier"].isin(COVENTRY_BY_RECIPIENT | SUTTON_GRANTS)]
     assert len(imported) == 7 and len(study.grants) == 2 + 7
-    assert set(imported.loc[imported["place_id"] == "north", "Identifier"]) == COVENTRY_GRANTS
+    assert set(imported.loc[imported["place_id"] == "north", "Identifier"]) == COVENTRY_BY_RECIPIENT
     assert set(imported.loc[imported["place_id"] == "south", "Identifier"]) == SUTTON_GRANTS
     assert imported["phase_id"].eq("during").all()  # 24 Mar - 5 May 2020 is inside "during"
     assert "Recipient Org:Postal Code" in pd.read_csv(files[0]).columns
 
     # A second import of the same file finds every grant already in the study and writes nothing.
     assert main(["import-grants", str(shared_data / TRACKER), "--study", str(study_dir)]) == 0
-    assert "7 already in the study" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "7 grants already in the study" in out and "Nothing new to import" in out and "attributed" not in out.split(
+        "\n")[-2]
     assert list((study_dir / "imports").glob("*.csv")) == files
 
 
@@ -141,6 +157,7 @@ def test_study_yml_postcode_districts_used_from_example(example_copy, shared_dat
     before = len(load_study(example_copy).grants)
     assert main(["import-grants", str(shared_data / TRACKER), "--study", str(example_copy)]) == 0
     study = load_study(example_copy)
-    new = study.grants[study.grants["Identifier"].isin(COVENTRY_GRANTS | SUTTON_GRANTS)]
-    assert len(study.grants) == before + 7
-    assert dict(new["place_id"].value_counts()) == {"coventry": 6, "sutton": 1}
+    new = study.grants.iloc[before:]
+    assert len(study.grants) == before + 6  # the example uses the default attribution: beneficiary
+    assert dict(new["place_id"].value_counts()) == {"coventry": 4, "sutton": 1, "buckinghamshire": 1}
+    assert set(new["Identifier"]) == COVENTRY_GRANTS | SUTTON_GRANTS | {"360G-OCF-A550377"}

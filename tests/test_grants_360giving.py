@@ -231,13 +231,13 @@ def test_json_several_recipients_and_locations(tmp_path):
     assert row["Award Process"] == "fast_track"
 
 
-def test_json_grants_to_individuals_left_out_with_warning(tmp_path):
+def test_json_grants_to_individuals_left_out_and_counted(tmp_path):
     path = tmp_path / "g.json"
     path.write_text(json.dumps({"grants": [grant(), grant(id="360G-a-2", recipientOrganization=None,
                                                           recipientIndividual={"id": "360G-a-IND-1", "name": "x"})]}))
-    with pytest.warns(ThreeSixtyGivingWarning, match="1 grant\\(s\\) to individuals"):
-        g = read_360giving(path)
+    g = read_360giving(path)
     assert g["Identifier"].tolist() == ["360G-a-1"]
+    assert g.attrs["grants_read"] == 2 and g.attrs["individuals"] == 1
 
 
 def test_open_call_and_unknown_award_process(tmp_path):

@@ -63,7 +63,6 @@ CELL_RULES = [
     ("survey_items", 1, "theme_id", "nothing", 3, "unknown theme"),
     ("survey_responses", 0, "score", "6", 2, "out of range: must be between 1 and 5"),
     ("survey_responses", 1, "item_id", "Q9", 3, "unknown survey item"),
-    ("grants", 0, "Amount Awarded", "0", 2, "amount must be more than zero"),
     ("grants", 1, "Amount Awarded", "lots", 3, "not a number"),
     ("grants", 0, "Award Process", "lottery", 2, "not one of the allowed values"),
     ("grants", 0, "Application Date", "2020-05-01", 2, "application date is after the award date"),

@@ -131,6 +131,7 @@ TABLES: dict[str, Table] = {
                 _c("place_id", "slug", True, unique=True),
                 _c("name", "text", True),
                 _c("ons_code", "id"),
+                _c("former_ons_codes", "text"),  # codes it replaced, separated by ";" (filled from the lookup)
                 _c("area_type", "text"),
                 _c("region", "text"),
                 _c("population", "int", min=0),

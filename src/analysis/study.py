@@ -14,6 +14,7 @@ from analysis.csv_text import CP1252_NOTE, RaggedRowsError, read_csv_text
 from analysis.errors import ReadError, plain_reason
 from analysis.files import restore_formulas
 from analysis.paths import resolve_study_path
+from analysis.places import place_codes, with_former_codes
 from analysis.schema import SECTOR_GROUP_OF, TABLES, TRUST_COLUMNS, VALUE_COLUMNS, Table
 from analysis.settings import DEFAULT_SETTINGS, check_settings, read_settings
 from analysis.validation import (
@@ -21,6 +22,7 @@ from analysis.validation import (
     StudyValidationError,
     TableSource,
     check_across_tables,
+    check_study_shape,
     check_table,
     coerce_table,
     id_key,
@@ -29,7 +31,8 @@ from analysis.validation import (
 __all__ = ["Study", "StudyValidationError", "load_study", "study_from_tables", "phase_of_dates", "DEFAULT_SETTINGS"]
 
 #: Grants may carry these columns beyond the schema's: written by `coordination import-grants`.
-GRANT_EXTRA_COLUMNS = ("place_id", "Recipient Org:Postal Code")
+GRANT_EXTRA_COLUMNS = ("place_id", "Recipient Org:Postal Code", "matched_by", "source_file", "source_licence",
+                       "imported_on")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -384,6 +387,7 @@ def _build(raws: dict, sources: dict, settings: dict, problems: Problems, path, 
         sources[name] = source
     try:
         check_across_tables(tables, sources, problems)
+        check_study_shape(tables, sources, settings, problems)
     except Exception as exc:  # noqa: BLE001 -- never a traceback for a bad file: one problem row instead
         problems.add(None, None, "", "", f"the checks across tables could not be finished: {plain_reason(exc)}")
     frame = problems.frame()
@@ -393,6 +397,7 @@ def _build(raws: dict, sources: dict, settings: dict, problems: Problems, path, 
         tables[name] = _finish_types(table, tables[name])
     tables = _derive(tables)
     settings = dict(settings, nameable=_resolve_nameable(settings.get("nameable") or [], tables["organisations"]))
+    settings = _with_published_funders(settings, tables)
     return Study(path=path, settings=settings, fingerprint=fingerprint, warnings=frame, **tables)
 
 
@@ -402,6 +407,22 @@ def _resolve_nameable(nameable: list, organisations: pd.DataFrame) -> list:
     for org_id in organisations["org_id"].dropna():
         spelling.setdefault(id_key(org_id), str(org_id))
     return [spelling.get(id_key(x), x) for x in nameable]
+
+
+def _with_published_funders(settings: dict, tables: dict) -> dict:
+    """Funders publish their grants openly: unless study.yml says ``name_funders: false``, pages may name them.
+
+    Every funder of the grants table becomes nameable, except an organisation of the study whose
+    sector is not ``funder`` (a charity that also regrants keeps its pseudonym).
+    """
+    if settings.get("name_funders", True) is False or not len(tables["grants"]):
+        return settings
+    orgs = tables["organisations"]
+    not_funders = set(orgs.loc[orgs["sector"].astype("string") != "funder", "org_id"].astype(str))
+    funders = [str(f) for f in tables["grants"]["Funding Org:Identifier"].dropna().unique()
+               if str(f) not in not_funders]
+    nameable = list(settings.get("nameable") or [])
+    return dict(settings, nameable=nameable + [f for f in funders if f not in set(nameable)])
 
 
 def _finish_types(table: Table, df: pd.DataFrame) -> pd.DataFrame:
@@ -415,6 +436,7 @@ def _finish_types(table: Table, df: pd.DataFrame) -> pd.DataFrame:
 
 def _derive(tables: dict) -> dict:
     orgs = tables["organisations"]
+    tables["places"] = with_former_codes(tables["places"])
     orgs["sector_group"] = orgs["sector"].map(lambda s: SECTOR_GROUP_OF.get(s) if isinstance(s, str) else None).astype("string")
     tables["phases"] = tables["phases"].sort_values("start_date", kind="stable").reset_index(drop=True)
     rel = tables["relationships"]
@@ -453,9 +475,9 @@ def _attribute_grants(grants, orgs, places, phases) -> pd.DataFrame:
     """Place through the recipient's org_id, else the beneficiary code; phase through the award date."""
     g = grants.copy()
     place_of_org = orgs.set_index("org_id")["place_id"]
-    place_of_code = places.dropna(subset=["ons_code"]).set_index("ons_code")["place_id"]
+    place_of_code = place_codes(places)  # current and former ONS codes
     by_org = g["Recipient Org:Identifier"].map(place_of_org)
-    by_code = g["Beneficiary Location:Geographic Code"].map(place_of_code)
+    by_code = g["Beneficiary Location:Geographic Code"].astype("string").str.strip().str.upper().map(place_of_code)
     explicit = g["place_id"] if "place_id" in g.columns else pd.Series(pd.NA, index=g.index)
     explicit = explicit.where(explicit.isin(set(places["place_id"])))
     g["place_id"] = explicit.fillna(by_org).fillna(by_code).astype("string")

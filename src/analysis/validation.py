@@ -28,6 +28,7 @@ __all__ = [
     "coerce_table",
     "check_table",
     "check_across_tables",
+    "check_study_shape",
 ]
 
 PROBLEM_COLUMNS = ["severity", "file", "sheet", "row", "column", "value", "problem"]
@@ -658,8 +659,42 @@ def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Tabl
             problems.warn(s, idx, "Currency", grants.at[idx, "Currency"],
                           "not in GBP: this grant is left out of sums and medians of amounts")
         for idx in grants.index[(grants["Amount Awarded"] <= 0).fillna(False)]:
-            problems.add(s, idx, "Amount Awarded", grants.at[idx, "Amount Awarded"], "amount must be more than zero")
+            problems.warn(s, idx, "Amount Awarded", grants.at[idx, "Amount Awarded"],
+                          "£0 or negative (a joint grant's partner, or a returned or revoked grant): kept, "
+                          "flagged, and left out of totals and medians")
         late = (grants["Application Date"] > grants["Award Date"]).fillna(False)
         for idx in grants.index[late]:
             problems.add(s, idx, "Application Date", grants.at[idx, "Application Date"].date(),
                          f"application date is after the award date ({grants.at[idx, 'Award Date'].date()})")
+
+
+# --------------------------------------------------------------------------- what a researcher needs to know
+
+def check_study_shape(tables: dict[str, pd.DataFrame], sources: dict[str, Source], settings: dict,
+                      problems: Problems) -> None:
+    """Warnings about what the study can measure: nameable organisations it lacks, places with one organisation.
+
+    - ``nameable`` in study.yml lists an org_id that is not in the organisations table (a typo, or an
+      organisation not added yet): pages cannot name it.
+    - A place has fewer than two organisations: no network can be measured there.
+    """
+    orgs = tables.get("organisations")
+    if orgs is None:
+        return
+    known = {str(o).strip().casefold() for o in orgs["org_id"].dropna()}
+    for org_id in settings.get("nameable") or []:
+        if str(org_id).strip().casefold() not in known:
+            problems.warn(Source("study.yml"), None, "nameable", org_id,
+                          "not an org_id of the organisations table: pages cannot name an organisation the study "
+                          "does not have (check the spelling, or add the organisation)")
+    places = tables.get("places")
+    if places is None:
+        return
+    counts = orgs["place_id"].value_counts()
+    for idx, place_id in places["place_id"].items():
+        n = int(counts.get(place_id, 0))
+        if n < 2 and pd.notna(place_id):
+            has = "no organisation" if n == 0 else "only 1 organisation"
+            problems.warn(sources.get("places"), idx, "place_id", place_id,
+                          f"{has}: a network needs at least two, so none can be measured for this place "
+                          "(add its partners to organisations.csv)")

@@ -10,13 +10,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from analysis.style import OKABE_ITO, new_figure, sector_colour, sector_label
 
 __all__ = ["awards_over_time", "grant_size_distribution", "funder_recipient_map"]
 
 _PHASE_SHADES = ("#F2F2F2", "#E0E0E0")
+# Near-black, not #000000: the leak check reads SVG text and a run of six zeros in an identifier
+# ("360G-barrowcadbury-001b000000ViITn") would match the colour code.
+_BOX_EDGE = "#1A1A1A"
+_UNNAMED = ("Organisation outside the study", "an organisation outside the study")
 
 
 def _pounds(x, _pos=None) -> str:
@@ -28,7 +32,14 @@ def _pounds(x, _pos=None) -> str:
 
 
 def awards_over_time(grants: pd.DataFrame, phases: pd.DataFrame, *, place_name: str, highlight: str | None = None):
-    """Grants awarded per month in a place, with the study's phases shaded and labelled.
+    """Grants awarded per month in a place over the study's phases, the phases shaded and numbered.
+
+    The chart covers the study's phases only: grants before the first phase or after the last
+    are not drawn (pages count them in a sentence, see
+    :func:`analysis.funding.text.before_first_phase_sentence`); grants of £0 or less are left
+    out. The date axis chooses its ticks for the span (months for a year, years for a decade)
+    so labels never print over each other, and the phases are numbered on the chart and named
+    in a key below it, so long labels and short phases cannot collide.
 
     Parameters
     ----------
@@ -45,41 +56,51 @@ def awards_over_time(grants: pd.DataFrame, phases: pd.DataFrame, *, place_name: 
     -------
     matplotlib.figure.Figure
     """
-    dates = pd.to_datetime(grants["Award Date"])
+    ordered = phases.sort_values("start_date").reset_index(drop=True)
+    start, end = ordered["start_date"].min(), ordered["end_date"].max()
+    kept = grants[~(pd.to_numeric(grants["Amount Awarded"], errors="coerce") <= 0).fillna(False)]
+    dates = pd.to_datetime(kept["Award Date"])
+    inside = (dates >= start) & (dates <= end)
+    kept, dates = kept[inside], dates[inside]
     monthly = dates.dt.to_period("M").value_counts().sort_index()
-    gbp = grants["Currency"].astype("string").str.upper().eq("GBP").fillna(False)
-    value = grants.loc[gbp].groupby(dates[gbp].dt.to_period("M"))["Amount Awarded"].sum()
-    start = min(phases["start_date"].min(), dates.min() if len(dates) else phases["start_date"].min())
-    end = max(phases["end_date"].max(), dates.max() if len(dates) else phases["end_date"].max())
+    gbp = kept["Currency"].astype("string").str.upper().eq("GBP").fillna(False)
+    value = kept.loc[gbp].groupby(dates[gbp].dt.to_period("M"))["Amount Awarded"].sum()
     months = pd.period_range(start.to_period("M"), end.to_period("M"), freq="M")
     counts = monthly.reindex(months, fill_value=0)
     values = value.reindex(months, fill_value=0.0)
     peak = counts.idxmax() if counts.max() else None
-    alt = (f"Bar chart of grants awarded each month to organisations in {place_name}, {len(grants)} grants in all, "
-           f"with the study's phases shaded ({', '.join(str(x) for x in phases['label'])})."
-           + (f" The busiest month was {peak.strftime('%B %Y')} with {counts.max()} grants." if peak is not None else ""))
+    alt = (f"Bar chart of grants awarded each month to organisations in {place_name} during the study's phases "
+           f"({', '.join(str(x) for x in ordered['label'])}), {len(kept)} grants in all."
+           + (f" The busiest month was {peak.strftime('%B %Y')} with {counts.max()} grants." if peak is not None
+              else " No grant was awarded during the phases."))
     fig, (ax, ax_value) = new_figure(f"Grants awarded each month in {place_name}", alt, nrows=2, figsize=(8, 5.5),
                                      sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     x = months.to_timestamp() + pd.Timedelta(days=14)
-    for i, rec in enumerate(phases.sort_values("start_date").itertuples(index=False)):
+    for i, rec in enumerate(ordered.itertuples(index=False)):
         shade = OKABE_ITO["sky_blue"] if rec.phase_id == highlight else _PHASE_SHADES[i % 2]
         for a in (ax, ax_value):
             a.axvspan(rec.start_date, rec.end_date + pd.Timedelta(days=1), color=shade,
                       alpha=0.35 if rec.phase_id == highlight else 1.0, zorder=0, lw=0)
         middle = rec.start_date + (rec.end_date - rec.start_date) / 2
-        ax.text(mdates.date2num(middle), 1.01, textwrap.fill(str(rec.label), 16), transform=ax.get_xaxis_transform(),
-                ha="center", va="bottom", fontsize=8)
-    ax.bar(x, counts.to_numpy(), width=20, color=OKABE_ITO["blue"], zorder=2)
+        ax.text(mdates.date2num(middle), 1.01, str(i + 1), transform=ax.get_xaxis_transform(),
+                ha="center", va="bottom", fontsize=8, fontweight="bold" if rec.phase_id == highlight else "normal")
+    width = max(1.0, min(25.0, 0.8 * (end - start).days / max(len(months), 1)))
+    ax.bar(x, counts.to_numpy(), width=width, color=OKABE_ITO["blue"], zorder=2)
     ax.set_ylabel("grants")
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax_value.bar(x, values.to_numpy(), width=20, color=OKABE_ITO["green"], zorder=2)
+    ax_value.bar(x, values.to_numpy(), width=width, color=OKABE_ITO["green"], zorder=2)
     ax_value.set_ylabel("value (GBP)")
     ax_value.yaxis.set_major_formatter(FuncFormatter(_pounds))
-    ax_value.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
-    ax_value.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax_value.xaxis.set_major_locator(locator)
+    ax_value.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+    ax_value.set_xlim(start, end + pd.Timedelta(days=1))
     for a in (ax, ax_value):
         a.grid(axis="x", visible=False)
-    fig.tight_layout()
+    key = "   ".join(f"{i + 1} {textwrap.shorten(str(label), 40, placeholder='...')}"
+                     for i, label in enumerate(ordered["label"]))
+    fig.text(0.5, 0.005, textwrap.fill("Phases: " + key, 110), ha="center", va="bottom", fontsize=8)
+    fig.tight_layout(rect=(0, 0.05 + 0.02 * (len(key) // 110), 1, 1))
     return fig
 
 
@@ -114,15 +135,17 @@ def grant_size_distribution(grants: pd.DataFrame, phase_order, phase_labels: dic
         ax.scatter(amounts, y, s=18, color=OKABE_ITO["blue"], alpha=0.7, zorder=3, linewidths=0)
         q1, q2, q3 = np.percentile(amounts, [25, 50, 75])
         ax.add_patch(Rectangle(
-            (q1, positions[lab] - 0.3), q3 - q1, 0.6, fill=False, edgecolor=OKABE_ITO["black"], lw=1.2, zorder=4))
+            (q1, positions[lab] - 0.3), q3 - q1, 0.6, fill=False, edgecolor=_BOX_EDGE, lw=1.2, zorder=4))
         ax.plot([q2, q2], [positions[lab] - 0.3, positions[lab] + 0.3], color=OKABE_ITO["vermillion"], lw=2.5, zorder=5)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(_pounds))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("grant size (GBP, log scale)")
     ax.legend(handles=[Line2D([], [], color=OKABE_ITO["vermillion"], lw=2.5, label="median"),
-                       Line2D([], [], color=OKABE_ITO["black"], lw=1.2, label="middle half of grants (box)")],
+                       Line2D([], [], color=_BOX_EDGE, lw=1.2, label="middle half of grants (box)")],
               loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=9)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
@@ -150,7 +173,8 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
     outside_r = sum(1 for n in recipients if not B.nodes[n]["in_study"])
     alt = (f"Network diagram of {len(funders)} funders on the left and the {len(recipients)} organisations they funded "
            f"in {place_name} in the {phase_label} phase on the right, joined by lines as thick as the value awarded. "
-           f"{outside_f} funders and {outside_r} recipients are outside the study and are shown unnamed in grey.")
+           f"{outside_f} funders and {outside_r} recipients are outside the study and are shown in grey, named where "
+           "this page may name them.")
     height = max(3.0, 0.28 * max(len(funders), len(recipients)) + 1.2)
     fig, ax = new_figure(f"Who funded whom in {place_name}: {phase_label}", alt, figsize=(8, height))
     pos = {}
@@ -173,7 +197,7 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
         else:
             colour = OKABE_ITO["grey"]
         ax.scatter([x], [y], s=40 + 8 * B.degree(node), color=colour, zorder=3, edgecolor="white", linewidth=0.8)
-        if data["in_study"] and data.get("name") and labelled < max_labels:
+        if data.get("name") and data["name"] not in _UNNAMED and labelled < max_labels:
             ax.text(x + (-0.03 if x == 0 else 0.03), y, str(data["name"]), ha="right" if x == 0 else "left",
                     va="center", fontsize=8)
             labelled += 1

@@ -12,6 +12,8 @@ from analysis.schema import AWARD_PROCESSES
 
 __all__ = [
     "SMALL_SIZES",
+    "flagged_amounts",
+    "first_award_dates",
     "funding_measures",
     "first_funded_phase",
     "funding_network",
@@ -20,6 +22,36 @@ __all__ = [
 
 #: Organisation sizes counted as "small" when measuring reach.
 SMALL_SIZES = ("micro", "small")
+
+
+def flagged_amounts(grants: pd.DataFrame) -> pd.Series:
+    """Grants of £0 or less: joint grants' partners (published at £0) and returned or revoked grants.
+
+    They are kept in the study, flagged, and left out of counts, totals and medians of grants.
+
+    Examples
+    --------
+    >>> flagged_amounts(pd.DataFrame({"Amount Awarded": [100.0, 0.0, -50.0, None]})).tolist()
+    [False, True, True, False]
+    """
+    return (pd.to_numeric(grants["Amount Awarded"], errors="coerce") <= 0).fillna(False)
+
+
+def first_award_dates(grants: pd.DataFrame) -> pd.Series:
+    """Each recipient's first award date in the whole table (every place, every phase, and before the first).
+
+    Flagged grants (:func:`flagged_amounts`) do not count. Recipients are compared ignoring case.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"Recipient Org:Identifier": ["a", "A", "b"], "Amount Awarded": [1.0, 1.0, 0.0],
+    ...                   "Award Date": pd.to_datetime(["2020-05-01", "2011-09-07", "2020-01-01"])})
+    >>> first_award_dates(g).dt.strftime("%Y-%m-%d").to_dict()
+    {'a': '2011-09-07'}
+    """
+    kept = grants[~flagged_amounts(grants)]
+    key = kept["Recipient Org:Identifier"].astype("string").str.strip().str.casefold()
+    return pd.to_datetime(kept["Award Date"]).groupby(key.to_numpy()).min().rename("first_award")
 
 
 def first_funded_phase(grants: pd.DataFrame, phase_order) -> pd.Series:
@@ -39,7 +71,8 @@ def first_funded_phase(grants: pd.DataFrame, phase_order) -> pd.Series:
     return first.map(dict(enumerate(phase_order))).rename("first_phase")
 
 
-def funding_measures(grants: pd.DataFrame, organisations: pd.DataFrame | None = None, phase_order=None) -> pd.DataFrame:
+def funding_measures(grants: pd.DataFrame, organisations: pd.DataFrame | None = None, phase_order=None,
+                     phases: pd.DataFrame | None = None) -> pd.DataFrame:
     """Speed and reach of funding per place and phase.
 
     Parameters
@@ -52,6 +85,11 @@ def funding_measures(grants: pd.DataFrame, organisations: pd.DataFrame | None = 
     phase_order : sequence of str, optional
         Phases in time order (``study.phase_ids``), for recipients "new" in a phase; by
         default the order in which phases first appear by award date.
+    phases : pandas.DataFrame, optional
+        The study's phases (``phase_id``, ``start_date``). When given, a recipient is new in a
+        phase when no grant in the whole table (any place, and before the first phase too) was
+        awarded to it before the phase started; without it, when it had no grant in an earlier
+        phase.
 
     Returns
     -------
@@ -64,7 +102,9 @@ def funding_measures(grants: pd.DataFrame, organisations: pd.DataFrame | None = 
         whose process is known), ``size_known``, ``small_share`` and ``small_value_share``
         (share of grants, and of their GBP value, among grants whose recipient's size is
         known, that reached micro or small organisations), ``new_recipients`` (recipients
-        with no grant in any earlier phase, anywhere in the table) and ``new_recipient_share``.
+        with no earlier grant anywhere in the table) and ``new_recipient_share``, and
+        ``flagged_grants``: grants of £0 or less (joint grants' partners, returned or revoked
+        grants), which are left out of every other measure.
 
     Examples
     --------
@@ -76,7 +116,9 @@ def funding_measures(grants: pd.DataFrame, organisations: pd.DataFrame | None = 
     >>> m[["grants", "value", "amount_median", "days_median", "days_known", "share_fast_track"]].to_dict("records")
     [{'grants': 2, 'value': 400.0, 'amount_median': 200.0, 'days_median': 4.0, 'days_known': 1, 'share_fast_track': 1.0}]
     """
-    g = grants[grants["place_id"].notna() & grants["phase_id"].notna()]
+    placed = grants[grants["place_id"].notna() & grants["phase_id"].notna()]
+    flagged = flagged_amounts(placed)
+    g = placed[~flagged]
     keys = ["place_id", "phase_id"]
     place = g["place_id"].astype("string")
     phase = g["phase_id"].astype("string")
@@ -128,12 +170,28 @@ def funding_measures(grants: pd.DataFrame, organisations: pd.DataFrame | None = 
     if phase_order is None:
         phase_order = list(g.sort_values("Award Date")["phase_id"].drop_duplicates()) if "Award Date" in g \
             else sorted(frame["phase_id"].unique())
-    first = first_funded_phase(grants.assign(phase_id=grants["phase_id"].astype("string")), list(phase_order))
     pairs = frame[["place_id", "phase_id", "recipient"]].drop_duplicates()
-    pairs = pairs.assign(new=pairs["recipient"].map(first).eq(pairs["phase_id"]).fillna(False))
+    if phases is not None and len(phases):
+        first_date = first_award_dates(grants)
+        start_of = dict(zip(phases["phase_id"].astype(str), pd.to_datetime(phases["start_date"]), strict=False))
+        first_seen = pairs["recipient"].str.strip().str.casefold().map(first_date)
+        starts = pairs["phase_id"].map(start_of)
+        pairs = pairs.assign(new=(first_seen >= starts).fillna(False).astype(bool))
+    else:
+        first = first_funded_phase(grants[~flagged_amounts(grants)].assign(
+            phase_id=grants["phase_id"].astype("string")), list(phase_order))
+        pairs = pairs.assign(new=pairs["recipient"].map(first).eq(pairs["phase_id"]).fillna(False))
     out["new_recipients"] = pairs.groupby(keys, sort=True, observed=True)["new"].sum().astype(int)
     out["new_recipient_share"] = out["new_recipients"] / out["recipients"]
 
+    flag_counts = pd.DataFrame({"place_id": placed["place_id"].astype("string"),
+                                "phase_id": placed["phase_id"].astype("string"), "flagged": flagged})
+    out = out.join(flag_counts.groupby(keys, observed=True)["flagged"].sum().rename("flagged_grants"), how="outer")
+    out["flagged_grants"] = out["flagged_grants"].fillna(0).astype(int)
+    for column in ("grants", "non_gbp_grants", "funders", "recipients", "new_recipients", "days_known",
+                   "process_known", "size_known"):
+        out[column] = out[column].fillna(0).astype(int)
+    out["value"] = out["value"].fillna(0.0)
     out = out.reset_index()
     out["non_gbp_grants"] = out["non_gbp_grants"].astype(int)
     out["grants"] = out["grants"].astype(int)
@@ -153,8 +211,9 @@ def funding_network(grants: pd.DataFrame, organisations: pd.DataFrame | None = N
     an organisation that both funds and receives appears once as a funder and once as a
     recipient (nodes are ``("funder", id)`` and ``("recipient", id)``). Edges carry
     ``grants`` (count) and ``value`` (GBP only). Nodes carry ``org_id``, ``in_study``
-    (whether the organisations table holds them) and ``name`` (from the organisations table,
-    so pseudonyms hold on stakeholder pages; None for organisations outside the study).
+    (whether the organisations table holds them) and ``name``: the grants table's name (as
+    :func:`analysis.disclosure.for_audience` leaves it for the page's audience), else the
+    organisations table's, else None.
 
     Examples
     --------
@@ -175,11 +234,19 @@ def funding_network(grants: pd.DataFrame, organisations: pd.DataFrame | None = N
     names = {}
     if organisations is not None and len(organisations):
         names = dict(zip(organisations["org_id"].astype(str), organisations["name"].astype(str), strict=False))
+    published = {}
+    for side, column in (("funder", "Funding Org"), ("recipient", "Recipient Org")):
+        if f"{column}:Name" in grants:
+            for org_id, name in zip(grants[f"{column}:Identifier"], grants[f"{column}:Name"], strict=False):
+                if isinstance(name, str) and name.strip():
+                    published.setdefault((side, str(org_id)), name)
     B = nx.Graph()
     for f in edges.index.get_level_values("funder").unique():
-        B.add_node(("funder", f), bipartite=0, org_id=f, in_study=f in names, name=names.get(f))
+        B.add_node(("funder", f), bipartite=0, org_id=f, in_study=f in names,
+                   name=published.get(("funder", f), names.get(f)))
     for r in edges.index.get_level_values("recipient").unique():
-        B.add_node(("recipient", r), bipartite=1, org_id=r, in_study=r in names, name=names.get(r))
+        B.add_node(("recipient", r), bipartite=1, org_id=r, in_study=r in names,
+                   name=published.get(("recipient", r), names.get(r)))
     for (f, r), row in edges.iterrows():
         B.add_edge(("funder", f), ("recipient", r), grants=int(row["grants"]), value=float(row["value"]))
     return B

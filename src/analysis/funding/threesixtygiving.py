@@ -14,7 +14,7 @@ from analysis import validation
 from analysis.csv_text import CP1252_NOTE, RaggedRowsError, read_csv_text
 from analysis.errors import ReadError, plain_reason
 from analysis.schema import AWARD_PROCESSES, TABLES
-from analysis.validation import amounts_and_reasons, cell_text, id_key, parse_amounts
+from analysis.validation import amounts_and_reasons, cell_text, parse_amounts
 
 __all__ = [
     "ThreeSixtyGivingError",
@@ -23,10 +23,13 @@ __all__ = [
     "GRANT_COLUMNS",
     "REQUIRED_GRANT_COLUMNS",
     "POSTCODE_COLUMN",
+    "GRANTNAV_DISTRICT_COLUMNS",
+    "CP1252_NOTE",
     "read_360giving",
     "parse_grant_dates",
     "dates_and_reasons",
     "parse_amounts",
+    "grant_key",
 ]
 
 #: The grants table's columns (docs/data.md), in the 360Giving spreadsheet titles.
@@ -35,6 +38,17 @@ GRANT_COLUMNS = TABLES["grants"].column_names
 REQUIRED_GRANT_COLUMNS = TABLES["grants"].required_columns
 #: Spreadsheet title of the recipient's postcode (kept for postcode attribution at import).
 POSTCODE_COLUMN = "Recipient Org:Postal Code"
+#: GrantNav's own local-authority fields (added to its downloads, not the standard's), by side: the
+#: beneficiary's district and the recipient's (from its postcode). Older and newer GrantNav titles.
+GRANTNAV_DISTRICT_COLUMNS = {
+    "beneficiary": ("Beneficiary District Geographic Code (additional data)",
+                    "Best Available District Geographic Code (additional data)",
+                    "Beneficiary District Geographic Code"),
+    "recipient": ("Recipient District Geographic Code (additional data)",
+                  "Best Available Recipient District Geographic Code (additional data)",
+                  "Recipient District Geographic Code"),
+}
+_LICENCE_TITLES = ("License (see note)", "License", "Licence")
 
 # 360Giving JSON field -> spreadsheet title (the standard's own titles, schema 1.4.3), for the
 # fields this suite uses. Application Date and Award Process are this study's extension fields.
@@ -101,7 +115,9 @@ def _canonical_title(header: str) -> str | None:
 
 
 def _known_titles() -> dict[str, str]:
-    titles = list(GRANT_COLUMNS) + [POSTCODE_COLUMN, "From An Open Call?", "Recipient Ind:Identifier"]
+    titles = list(GRANT_COLUMNS) + [POSTCODE_COLUMN, "From An Open Call?", "Recipient Ind:Identifier",
+                                    "Data Source", *_LICENCE_TITLES,
+                                    *(c for side in GRANTNAV_DISTRICT_COLUMNS.values() for c in side)]
     for prefix, items in ((p, i) for p, i in _ARRAY_TITLES.values()):
         for n in range(1, 10):
             titles += [f"{prefix}:{n}:{t}" for t in items.values()]
@@ -131,6 +147,7 @@ def _flatten_json(path: Path) -> pd.DataFrame:
                                     location="JSON path $.grants")
     columns: dict[str, list] = {}
     n = len(grants)
+    licence = package.get("license") or package.get("licence")
 
     def put(title, i, value):
         col = columns.get(title)
@@ -159,6 +176,8 @@ def _flatten_json(path: Path) -> pd.DataFrame:
         if grant.get("recipientIndividual") and not grant.get("recipientOrganization"):
             put("Recipient Ind:Identifier", i, (grant["recipientIndividual"] or {}).get("id", "individual"))
     frame = pd.DataFrame(columns, index=pd.RangeIndex(n))
+    if isinstance(licence, str) and licence.strip():
+        frame.attrs["licence"] = licence.strip()
     frame.attrs["locate"] = lambda row, title: f"JSON path $.grants[{row}].{_JSON_PATH_OF.get(title, title)}"
     return frame
 
@@ -183,6 +202,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         warnings.warn(f"{path.name}: {CP1252_NOTE}", ThreeSixtyGivingWarning, stacklevel=4)
     rename = _rename_headers(read.frame.columns, path, "CSV header")
     frame = read.frame[list(rename)].rename(columns=rename)
+    frame.attrs["encoding"] = read.encoding
     frame.attrs["locate"] = lambda row, title: f"row {row + 2}, column {title!r}"
     return frame
 
@@ -310,8 +330,14 @@ def read_360giving(path) -> pd.DataFrame:
     CurrencyWarning
         When some grants are not in GBP (they are kept: sum amounts per currency).
     ThreeSixtyGivingWarning
-        When grants to individuals are left out, or an Award Process value is not one of
-        the study's (it is then left blank).
+        When a CSV is read as Windows-1252 (:data:`CP1252_NOTE`), or an Award Process value is
+        not one of the study's (it is then left blank).
+
+    Notes
+    -----
+    ``attrs`` of the result: ``grants_read`` (every grant in the file, grants to individuals
+    included), ``individuals`` (grants to individuals, left out: the grants table holds grants
+    to organisations), ``encoding`` (CSV only) and ``licence`` when the file states one.
 
     Examples
     --------
@@ -347,10 +373,13 @@ def _read_360giving(path: Path) -> pd.DataFrame:
     else:
         raise ThreeSixtyGivingError(f"unsupported file type {suffix!r}: use a 360Giving .json, .csv or .xlsx",
                                     path=path)
-    attrs = raw.attrs
+    attrs = dict(raw.attrs, grants_read=len(raw), individuals=0)
     raw = pd.DataFrame({c: pd.Series(_clean_cells(raw[c]), index=raw.index, dtype=object) for c in raw.columns},
                        index=raw.index)
     raw.attrs = attrs
+    licence = next((raw[t].dropna().iloc[0] for t in _LICENCE_TITLES if t in raw and raw[t].notna().any()), None)
+    if licence is not None:
+        raw.attrs["licence"] = str(licence)
 
     # Grants to individuals have no recipient organisation: the study's table cannot hold them.
     if "Recipient Ind:Identifier" in raw:
@@ -358,9 +387,7 @@ def _read_360giving(path: Path) -> pd.DataFrame:
         if "Recipient Org:Identifier" in raw:
             individual &= raw["Recipient Org:Identifier"].isna()
         if individual.any():
-            warnings.warn(f"{path.name}: {int(individual.sum())} grant(s) to individuals left out "
-                          "(the grants table holds grants to organisations)", ThreeSixtyGivingWarning, stacklevel=3)
-            attrs = raw.attrs
+            attrs = dict(raw.attrs, individuals=int(individual.sum()))
             raw = raw[~individual].reset_index(drop=True)
             raw.attrs = attrs
 
@@ -392,12 +419,13 @@ def _read_360giving(path: Path) -> pd.DataFrame:
         else:
             grants[column.name] = _as_text(values)
     grants["Currency"] = grants["Currency"].str.upper()
-    for title in [POSTCODE_COLUMN] + sorted(c for c in raw.columns if re.search(r":\d+:", c)):
+    extra = [POSTCODE_COLUMN, "Data Source", *(c for side in GRANTNAV_DISTRICT_COLUMNS.values() for c in side)]
+    for title in extra + sorted(c for c in raw.columns if re.search(r":\d+:", c)):
         if title in raw:
             grants[title] = _as_text(raw[title])
 
-    # identifiers are compared ignoring case and surrounding spaces: a re-published file may change case
-    duplicated = grants["Identifier"].map(id_key, na_action="ignore").duplicated(keep="first")
+    # identifiers are compared ignoring case: a publisher that changes the case publishes the same grant
+    duplicated = grant_key(grants["Identifier"]).duplicated(keep="first")
     _fail_on(raw.assign(Identifier=grants["Identifier"]), path, "Identifier", duplicated,
              "repeat an Identifier already used in the file (identifiers are compared ignoring letter case)")
     several = [c for c in grants if re.fullmatch(r"Recipient Org:\d+:Identifier", c)]
@@ -407,7 +435,19 @@ def _read_360giving(path: Path) -> pd.DataFrame:
                       "recipient (as in the standard's spreadsheet form), the others are kept in numbered columns",
                       ThreeSixtyGivingWarning, stacklevel=3)
     _warn_currencies(grants, path)
+    grants.attrs = {k: raw.attrs[k] for k in ("grants_read", "individuals", "encoding", "licence") if k in raw.attrs}
     return grants
+
+
+def grant_key(identifiers: pd.Series) -> pd.Series:
+    """Identifiers as compared: surrounding spaces dropped, letter case ignored (``360G-x-1`` is ``360g-X-1``).
+
+    Examples
+    --------
+    >>> grant_key(pd.Series([" 360G-Wolfson-1", "360g-wolfson-1"])).tolist()
+    ['360g-wolfson-1', '360g-wolfson-1']
+    """
+    return pd.Series(identifiers, dtype="string").str.strip().str.casefold()
 
 
 def _as_text(values: pd.Series):
