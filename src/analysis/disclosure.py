@@ -57,6 +57,7 @@ __all__ = [
     "pseudonym_map",
     "respondent_pseudonyms",
     "threshold",
+    "page_plan",
     # small-cell suppression and escaped tables (analysis.suppression), re-exported
     "suppression_message",
     "suppression_mask",
@@ -499,6 +500,20 @@ def threshold(study, audience: str | None = None) -> int:
     """
     audience = _check_audience(audience or audience_of(study))
     return int(study.disclosure_threshold) if audience == "stakeholder" else 1
+
+
+def page_plan(study, place: str, phase: str, k: int | None = None):
+    """The disclosure plan of a place's page for one phase: which trust means every figure and table hides.
+
+    The one call a page makes before it draws anything; see
+    :func:`analysis.networks.plan.trust_page_plan`. Pass the plan to
+    ``trust_heatmap(..., plan=plan)`` and ``trust_received_chart(..., plan=plan)``, and show
+    ``plan.summary(summary)``, ``plan.comparison(change)`` and ``plan.indicators(table)``
+    instead of the raw ones.
+    """
+    from analysis.networks.plan import trust_page_plan
+
+    return trust_page_plan(study, place, phase, k)
 
 
 def _tiny_study():

@@ -440,7 +440,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress
     workers = min(jobs, len(todo))
     env = {KEY_FILE_ENV: str(key_path)} if key_path else {}
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init,
-                               initargs=(stop, warm, env))
+                               initargs=(stop, warm, env, os.getpid()))
     queue = _JobQueue(todo, manifests)
 
     def submit(job):

@@ -19,7 +19,36 @@ _STOP = None
 _KERNEL = None
 
 
-def worker_init(stop=None, warm_modules=(), env=None) -> None:
+def _watch_run(run_pid: int, interval: float = 1.0) -> None:
+    """In a thread: when the run that started this worker is gone (killed outright), stop the kernel and exit.
+
+    A worker left behind can publish nothing (the run publishes), but it would keep its
+    kernel running; this ends both.
+    """
+    import threading
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(run_pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                continue
+        km = getattr(_KERNEL, "km", None)
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None:
+            try:
+                process.kill()
+            except OSError:
+                pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="run-watch", daemon=True).start()
+
+
+def worker_init(stop=None, warm_modules=(), env=None, run_pid=None) -> None:
     """Worker start-up: Ctrl-C is handled by the parent, which stops the workers in order.
 
     The worker's kernel starts with its first notebook and imports ``warm_modules`` then;
@@ -37,6 +66,8 @@ def worker_init(stop=None, warm_modules=(), env=None) -> None:
     # sent to the whole group must not kill a worker before its kernel is shut down
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     os.environ.update(env or {})
+    if run_pid:
+        _watch_run(run_pid)
     os.environ.setdefault("MPLBACKEND", "Agg")
     # nbclient logs timeouts and dead kernels as they happen; the summary table reports them
     for name in ("papermill", "traitlets", "nbclient", "asyncio", "analysis.leakcheck"):
