@@ -177,7 +177,8 @@ def _sleeper(folder: Path, seconds: float) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Fixture that sleeps, then finishes"),
-        nbformat.v4.new_code_cell('study = ""\nphase = ""\naudience = "stakeholder"', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell('study = ""\nphase = ""\naudience = "stakeholder"',
+                                  metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})\nprint('done')"),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -118,7 +118,8 @@ def _study(folder: Path) -> Path:
 def _notebook_raising_a_name(folder: Path) -> None:
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Fixture that quotes an organisation in its error"),
-        nbformat.v4.new_code_cell('study = ""\nphase = ""\naudience = "stakeholder"', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell('study = ""\nphase = ""\naudience = "stakeholder"',
+                                  metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("from analysis import load_study\n"
                                   "s = load_study(study)\n"
                                   "raise LookupError('no ratings for ' + s.organisations['name'].iloc[0])"),

@@ -311,7 +311,8 @@ def read_key(path: str | os.PathLike, *, create: bool = True) -> bytes:
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise ValueError(f"the pseudonym key file {path} cannot be read ({exc.strerror or type(exc).__name__})") from None
+        why = exc.strerror or type(exc).__name__
+        raise ValueError(f"the pseudonym key file {path} cannot be read ({why})") from None
     if len(key) < 16:
         raise ValueError(f"the pseudonym key file {path} is damaged (fewer than 16 bytes); "
                          "restore it from a backup, or delete it to start a new mapping")
@@ -326,7 +327,8 @@ def key_fingerprint(key: bytes | str) -> str:
 
     Examples
     --------
-    >>> key_fingerprint(b"k" * 32) == key_fingerprint(b"k" * 32), key_fingerprint(b"k" * 32) == key_fingerprint(b"j" * 32)
+    >>> a, b = key_fingerprint(b"k" * 32), key_fingerprint(b"j" * 32)
+    >>> a == key_fingerprint(b"k" * 32), a == b
     (True, False)
     >>> len(key_fingerprint(b"k" * 32))
     16
@@ -513,7 +515,7 @@ def page_plan(study, place: str, phase: str, k: int | None = None):
     """
     from analysis.networks.plan import trust_page_plan
 
-    return trust_page_plan(study, place, phase, k)
+    return trust_page_plan(study, place, phase, threshold(study) if k is None else k)
 
 
 def _tiny_study():

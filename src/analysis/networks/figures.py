@@ -470,8 +470,8 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
     if groups:
         _legend(ax, groups, False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5,
                 title="Sector", title_fontsize=9)
-    note = (f" {left_out} organisations rated by fewer than {min_n} partners, or hidden to protect them, are not "
-            "shown." if left_out else "")
+    why = f"rated by fewer than {min_n} partners" + (", or hidden to protect them," if plan is not None else "")
+    note = f" {left_out} organisations {why} are not shown." if left_out else ""
     if len(shown):
         first, last = shown.iloc[-1], shown.iloc[0]
         spread = (f" Trust received ranges from {last['trust']:.1f} to {first['trust']:.1f} on a 1 to 4 scale.")

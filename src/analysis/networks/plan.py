@@ -129,7 +129,7 @@ def _hide_indicators(table, place, k, plan_of):
     return out
 
 
-def trust_page_plan(study, place: str, phase: str, k: int | None = None) -> TrustPagePlan:
+def trust_page_plan(study, place: str, phase: str, k: int) -> TrustPagePlan:
     """The disclosure plan of ``place`` in ``phase``: one call, before any figure is drawn.
 
     The page shows the sector heatmap, the trust each organisation receives, the headline
@@ -144,14 +144,13 @@ def trust_page_plan(study, place: str, phase: str, k: int | None = None) -> Trus
     ----------
     study : Study
         As the page shows it (:func:`analysis.disclosure.for_audience`).
-    k : int, optional
-        The threshold; default :func:`analysis.disclosure.threshold` of the study.
+    k : int
+        The threshold (:func:`analysis.disclosure.threshold`; :func:`analysis.disclosure.page_plan`
+        passes it).
     """
-    from analysis.disclosure import threshold
+    k = int(k)
 
-    k = threshold(study) if k is None else int(k)
-
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def plan_of(ph: str) -> TrustPagePlan:
         G = trust_network(study, place, ph)
         cells = trust_cells(G, ph)

@@ -46,11 +46,11 @@ def check_outputs_name(name: str) -> str:
     >>> check_outputs_name("../elsewhere")
     Traceback (most recent call last):
     ...
-    analysis.runner.jobs.RunError: --name '../elsewhere' must be letters, digits, '_', '.' or '-' (not starting with '.' or '-'; at most 100)
+    analysis.runner.jobs.RunError: --name '../elsewhere' must be letters, digits, '_', '.' or '-' (up to 100) ...
     """
     if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
-        raise RunError(f"--name {name!r} must be letters, digits, '_', '.' or '-' (not starting with '.' or '-'; "
-                       "at most 100)")
+        raise RunError(f"--name {name!r} must be letters, digits, '_', '.' or '-' (up to 100) and start with a "
+                       "letter or digit")
     return name
 
 

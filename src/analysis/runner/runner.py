@@ -12,6 +12,7 @@ from pathlib import Path
 from analysis.disclosure import KEY_FILE_ENV
 from analysis.files import atomic_write_text
 from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, resolve_study_path
+from analysis.runner.gate import INTERNAL_DIR, PublicationGate, public_error
 from analysis.runner.jobs import (
     AUDIENCES,
     CROSS_PLACE_DIR,
@@ -21,7 +22,6 @@ from analysis.runner.jobs import (
     RunError,
     StudyInfo,
 )
-from analysis.runner.gate import INTERNAL_DIR, PublicationGate, public_error
 from analysis.runner.kernels import WARM_MODULES, notebook_imports
 from analysis.runner.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
 from analysis.runner.outputs import RunLock, check_outputs_name, claim_outputs, prepare_key
