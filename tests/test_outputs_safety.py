@@ -18,7 +18,7 @@ from analysis import paths
 from analysis.runner import runner
 from analysis.runner.jobs import RunError
 from analysis.runner.outputs import RunLock, claim_outputs
-from tests.conftest import copy_fixture_notebooks
+from tests.helpers import copy_fixture_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 

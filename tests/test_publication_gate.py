@@ -13,7 +13,7 @@ from analysis import paths
 from analysis.leakcheck import check_rendered
 from analysis.runner import runner
 from analysis.runner.gate import PublicationGate, public_error
-from tests.conftest import copy_fixture_notebooks
+from tests.helpers import copy_fixture_notebooks
 
 ORG = "Hollybush Tenants Forum"
 ORG_ID = "GB-CHC-5550123"
