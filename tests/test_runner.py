@@ -194,11 +194,14 @@ def test_failures_are_reported_and_the_rest_renders(failing_run):
             rows[(parts[0], parts[1])] = line
     for place in ("north", "south"):
         assert " ok " in rows[("ok", place)]
-        assert re.search(r"\berror\b.*ValueError: deliberate failure", rows[("raises", place)])
+        # a stakeholder run prints the error's kind and cell; its message stays in the internal log
+        assert re.search(r"\berror\b.*cell \d+: ValueError$", rows[("raises", place)])
         assert re.search(r"\btimeout\b.*ran past the 30 s timeout", rows[("sleeps", place)])
         assert "kernel died" in rows[("dies", place)]
     assert " ok " in rows[("overview", "all-places")]
     assert "3 rendered, 6 failed, 0 up to date" in failing_run["printed"]
+    log = (failing_run["out"] / ".internal" / "errors.jsonl").read_text()
+    assert log.count("ValueError: deliberate failure") == 2
     assert failing_run["printed"].rstrip().endswith(str(failing_run["out"] / "stakeholder" / "index.html"))
 
 
@@ -206,7 +209,7 @@ def test_failures_are_reported_and_the_rest_renders(failing_run):
 @pytest.mark.parametrize("name, ename", [("raises", "ValueError"), ("sleeps", "CellTimeoutError"),
                                          ("dies", "DeadKernelError")])
 def test_failed_notebook_is_kept_with_its_error(failing_run, name, ename):
-    kept = failing_run["out"] / "failed" / "stakeholder" / "before" / "north" / f"{name}.ipynb"
+    kept = failing_run["out"] / ".internal" / "failed" / "stakeholder" / "before" / "north" / f"{name}.ipynb"
     nb = nbformat.read(str(kept), as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert [e.ename for e in errors] == [ename]
@@ -223,7 +226,7 @@ def test_manifest_records_every_run(failing_run):
                         "south/raises": "error", "north/sleeps": "timeout", "south/sleeps": "timeout",
                         "north/dies": "kernel died", "south/dies": "kernel died"}
     entry = m["entries"]["north/ok"]
-    assert set(entry["hashes"]) == {"notebook", "parameters", "study", "code"}
+    assert set(entry["hashes"]) == {"notebook", "parameters", "study", "code", "key"}
     assert entry["parameters"]["place"] == "north" and entry["seconds"] > 0
     assert sorted(entry["outputs"]) == ["ok.html", "ok.ipynb", "organisations-by-sector.png",
                                         "organisations-by-sector.svg"]
@@ -321,7 +324,8 @@ def test_a_failed_rerun_leaves_the_previous_good_page(tmp_path):
     nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('broken since')"))
     nbformat.write(nb, str(nbs / "overview.ipynb"))
     status, printed = run(study=str(study), notebooks=str(nbs), out=str(out), phases=["before"])
-    assert status == 1 and "RuntimeError: broken since" in printed
+    assert status == 1 and "RuntimeError" in printed and "broken since" not in printed
+    assert "broken since" in (out / "tiny" / ".internal" / "errors.jsonl").read_text()
     assert page.read_text() == good
     index = (out / "tiny" / "stakeholder" / "before" / "index.html").read_text()
     assert "overview.html" in index and "out of date: last run failed" in index

@@ -50,9 +50,14 @@ __all__ = [
     "for_audience",
     "audience_of",
     "study_key",
+    "KEY_FILE_ENV",
+    "key_file",
+    "read_key",
+    "key_fingerprint",
     "pseudonym_map",
     "respondent_pseudonyms",
     "threshold",
+    "page_plan",
     # small-cell suppression and escaped tables (analysis.suppression), re-exported
     "suppression_message",
     "suppression_mask",
@@ -245,31 +250,52 @@ def _scrub_column(col: pd.Series, scrub) -> pd.Series:
 
 # -- keys and pseudonyms --------------------------------------------------------------------
 
-def study_key(study, *, key_dir: str | os.PathLike | None = None) -> bytes:
-    """The study's secret pseudonym key: read from its key file, created on first use.
+#: Environment variable naming the key file to use instead of ``<key dir>/<study slug>.key``:
+#: the batch runner sets it in its workers when a run's outputs are named with ``--name``.
+KEY_FILE_ENV = "COORDINATION_KEY_FILE"
 
-    The file is ``<key_dir>/<study slug>.key`` (``key_dir`` defaults to
-    :data:`analysis.paths.KEYS_DIR`, ``.keys/`` at the project root, which git ignores; the
-    environment variable ``COORDINATION_KEY_DIR`` moves it). It holds 32 random bytes from
-    :func:`secrets.token_bytes` and is created with mode 0600, atomically: two processes
-    creating it at once end up with the same key. Keep it: a new key gives every
-    organisation a new pseudonym. Share it only with those who may see the names.
+
+def key_file(slug: str, *, key_dir: str | os.PathLike | None = None) -> Path:
+    """Where the pseudonym key of a study (or a run's outputs name) ``slug`` is kept.
+
+    ``<key_dir>/<slug>.key``, ``key_dir`` defaulting to :data:`analysis.paths.KEYS_DIR`.
 
     Raises
     ------
     ValueError
         If the key directory is inside ``outputs/`` (keys must never be published).
+
+    Examples
+    --------
+    >>> key_file("my study", key_dir="/keys").as_posix()
+    '/keys/my_study.key'
     """
     directory = Path(key_dir) if key_dir is not None else Path(paths.KEYS_DIR)
     directory = directory.resolve()
     outputs = Path(paths.OUTPUTS_DIR).resolve()
     if directory == outputs or outputs in directory.parents:
         raise ValueError(f"the pseudonym key directory {directory} must not be inside {outputs}")
-    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", study.slug) or "study"
-    path = directory / f"{slug}.key"
-    if not path.exists():
+    return directory / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', str(slug)) or 'study'}.key"
+
+
+def read_key(path: str | os.PathLike, *, create: bool = True) -> bytes:
+    """The key in ``path``; with ``create``, a new random key is written there first if there is none.
+
+    A new key is 32 bytes from :func:`secrets.token_bytes`, written with mode 0600 and
+    hard-linked into place, so two processes creating it at once end up with the same key.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no key and ``create`` is false.
+    ValueError
+        When the file is damaged (fewer than 16 bytes), or cannot be read (with why).
+    """
+    path = Path(path)
+    if create and not path.exists():
+        directory = path.parent
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{slug}.", suffix=".tmp")  # mode 0600
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.stem}.", suffix=".tmp")  # mode 0600
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as fh:
@@ -280,11 +306,56 @@ def study_key(study, *, key_dir: str | os.PathLike | None = None) -> bytes:
                 pass
         finally:
             os.unlink(tmp)
-    key = path.read_bytes()
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise ValueError(f"the pseudonym key file {path} cannot be read ({why})") from None
     if len(key) < 16:
         raise ValueError(f"the pseudonym key file {path} is damaged (fewer than 16 bytes); "
                          "restore it from a backup, or delete it to start a new mapping")
     return key
+
+
+def key_fingerprint(key: bytes | str) -> str:
+    """A fingerprint of a key that says nothing of the key: 16 hex digits of SHA-256 over a label and the key.
+
+    Two runs whose fingerprints match used the same pseudonyms; the runner keeps it among a
+    page's hashes, so a page made with another key is never taken as up to date.
+
+    Examples
+    --------
+    >>> a, b = key_fingerprint(b"k" * 32), key_fingerprint(b"j" * 32)
+    >>> a == key_fingerprint(b"k" * 32), a == b
+    (True, False)
+    >>> len(key_fingerprint(b"k" * 32))
+    16
+    """
+    return hashlib.sha256(b"coordination pseudonym key fingerprint\x00" + _as_key(key)).hexdigest()[:16]
+
+
+def study_key(study, *, key_dir: str | os.PathLike | None = None) -> bytes:
+    """The study's secret pseudonym key: read from its key file, created on first use.
+
+    The file is ``<key_dir>/<study slug>.key`` (:func:`key_file`; ``key_dir`` defaults to
+    :data:`analysis.paths.KEYS_DIR`, ``.keys/`` at the project root, which git ignores; the
+    environment variable ``COORDINATION_KEY_DIR`` moves it), or the file the environment
+    variable :data:`KEY_FILE_ENV` names (set by the batch runner for outputs named with
+    ``--name``). It holds 32 random bytes and is created atomically (:func:`read_key`).
+    Keep it: a new key gives every organisation a new pseudonym. Share it only with those
+    who may see the names.
+
+    Raises
+    ------
+    ValueError
+        If the key directory is inside ``outputs/`` (keys must never be published).
+    """
+    named = os.environ.get(KEY_FILE_ENV)
+    if named and key_dir is None:
+        return read_key(named)
+    return read_key(key_file(study.slug, key_dir=key_dir))
 
 
 def _as_key(key) -> bytes:
@@ -431,6 +502,20 @@ def threshold(study, audience: str | None = None) -> int:
     """
     audience = _check_audience(audience or audience_of(study))
     return int(study.disclosure_threshold) if audience == "stakeholder" else 1
+
+
+def page_plan(study, place: str, phase: str, k: int | None = None):
+    """The disclosure plan of a place's page for one phase: which trust means every figure and table hides.
+
+    The one call a page makes before it draws anything; see
+    :func:`analysis.networks.plan.trust_page_plan`. Pass the plan to
+    ``trust_heatmap(..., plan=plan)`` and ``trust_received_chart(..., plan=plan)``, and show
+    ``plan.summary(summary)``, ``plan.comparison(change)`` and ``plan.indicators(table)``
+    instead of the raw ones.
+    """
+    from analysis.networks.plan import trust_page_plan
+
+    return trust_page_plan(study, place, phase, threshold(study) if k is None else k)
 
 
 def _tiny_study():

@@ -7,8 +7,10 @@ threshold k of a page comes from :func:`analysis.disclosure.threshold`.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -19,6 +21,10 @@ __all__ = [
     "html_table",
     "disclosure_table",
     "SafeHTML",
+    "Cell",
+    "DisclosurePlan",
+    "recoverable",
+    "plan_cells",
 ]
 
 
@@ -313,3 +319,164 @@ def disclosure_table(table: pd.DataFrame, value_cols, n_col: str = "n", k: int =
     """
     shown = suppress(table, value_cols, n_col, k, unit=unit, margins=margins, formats=formats)
     return html_table(shown, caption=caption, headers=headers)
+
+
+# -- suppression decided for a whole page ---------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One statistic a page would show, as a linear function of the unknown values behind it.
+
+    ``weights`` maps each unit (a rating, say) to its coefficient: a mean of ``n`` ratings
+    has weight ``1/n`` on each of them, a difference of two means the difference of their
+    weights. Counts are shown beside means, so a mean and a sum reveal the same.
+    ``priority`` orders secondary suppression: lower is hidden first.
+    """
+
+    key: tuple
+    n: int
+    weights: dict
+    priority: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class DisclosurePlan:
+    """Which statistics of a page are hidden: ``primary`` (fewer than ``k`` ratings) and ``secondary``.
+
+    Every figure and table of the page asks the same plan (:meth:`hidden`), so a cell hidden
+    in one cannot be worked back from what another shows.
+    """
+
+    k: int
+    primary: frozenset
+    secondary: frozenset
+
+    def hidden(self, key: tuple) -> bool:
+        return key in self.primary or key in self.secondary
+
+    def reason(self, key: tuple) -> str | None:
+        """"primary", "secondary" or None (shown)."""
+        return "primary" if key in self.primary else "secondary" if key in self.secondary else None
+
+
+def _in_span(rows: np.ndarray, target: np.ndarray) -> bool:
+    """Whether ``target`` is a linear combination of ``rows`` (so its value follows from theirs)."""
+    if rows.shape[0] == 0:
+        return not target.any()
+    coef, *_ = np.linalg.lstsq(rows.T, target, rcond=None)
+    return bool(np.linalg.norm(rows.T @ coef - target) <= 1e-9 * max(1.0, float(np.linalg.norm(target))))
+
+
+def recoverable(cells, hidden, key) -> bool:
+    """Whether the value of cell ``key`` follows exactly from the cells not in ``hidden`` (and their n).
+
+    Examples
+    --------
+    A mean of three ratings a, b, c is shown with n = 3; a cell of a alone is hidden;
+    the mean of b and c is shown: a = 3 * mean - 2 * mean(b, c).
+
+    >>> cells = [Cell(("all",), 3, {"a": 1/3, "b": 1/3, "c": 1/3}), Cell(("a",), 1, {"a": 1.0}),
+    ...          Cell(("bc",), 2, {"b": 0.5, "c": 0.5})]
+    >>> recoverable(cells, {("a",)}, ("a",)), recoverable(cells, {("a",), ("bc",)}, ("a",))
+    (True, False)
+    """
+    units = sorted({u for c in cells for u in c.weights}, key=repr)
+    index = {u: i for i, u in enumerate(units)}
+
+    def row(c):
+        v = np.zeros(len(units))
+        for u, w in c.weights.items():
+            v[index[u]] += w
+        return v
+
+    target = next(row(c) for c in cells if c.key == key)
+    shown = [row(c) for c in cells if c.key not in hidden]
+    return _in_span(np.array(shown).reshape(len(shown), len(units)), target)
+
+
+def _first_exposed(matrix: np.ndarray, shown: list, hidden: list):
+    """The first hidden row that is a combination of the shown rows, with one such combination
+    (minimum norm) and a basis of all combinations of the shown rows that sum to nothing."""
+    if not shown:
+        return None, None, None
+    A = matrix[shown].T  # units x shown cells: A @ a is a combination of the shown cells
+    U, S, Vt = np.linalg.svd(A, full_matrices=A.shape[0] < A.shape[1])  # Vt square: the whole null space
+    tol = max(A.shape) * np.finfo(float).eps * (S[0] if S.size else 0.0) * 100
+    rank = int((S > tol).sum())
+    basis = U[:, :rank]
+    for h in hidden:
+        target = matrix[h]
+        if np.linalg.norm(target - basis @ (basis.T @ target)) <= 1e-9 * max(1.0, float(np.linalg.norm(target))):
+            solution = Vt[:rank].T @ ((U[:, :rank].T @ target) / S[:rank])
+            return h, solution, Vt[rank:].T
+    return None, None, None
+
+
+def plan_cells(cells, k: int, *, forced=()) -> DisclosurePlan:
+    """Decide, for a whole page, which cells to hide so that none hidden can be recovered.
+
+    Rules
+    -----
+    1. Primary: a cell resting on fewer than ``k`` ratings (``n < k``) is hidden, and so is
+       every cell in ``forced`` (hidden on another page whose values this one repeats).
+    2. Secondary: while some hidden cell's value is a linear combination of the shown
+       cells' values (a mean and its n, a total minus its parts, the difference of two
+       phases, and any mix of them), one more shown cell is hidden: the first, in order of
+       ``priority`` then smallest ``n``, whose hiding makes that combination impossible.
+
+    Exact linear recovery is what is prevented (the subtraction attacks); bounds on a value
+    (a mean of 1-4 ratings) are not.
+
+    Parameters
+    ----------
+    cells : list of Cell
+        Everything the page would show (cells with ``n`` 0 have no value and are left out).
+    k : int
+        The threshold; ``k <= 1`` hides nothing.
+    forced : iterable of keys
+
+    Returns
+    -------
+    DisclosurePlan
+
+    Examples
+    --------
+    Two sector cells (a: 2 ratings, b: 6 ratings) and the page's mean over all 8 with its n:
+    hiding a alone would not do (a = (8 * mean - 6 * b) / 2), so b is hidden too.
+
+    >>> cells = [Cell(("cell", "a"), 2, {1: .5, 2: .5}), Cell(("cell", "b"), 6, {i: 1 / 6 for i in range(3, 9)}),
+    ...          Cell(("mean",), 8, {i: 1 / 8 for i in range(1, 9)}, priority=2)]
+    >>> plan = plan_cells(cells, 5)
+    >>> sorted(plan.primary), sorted(plan.secondary)
+    ([('cell', 'a')], [('cell', 'b')])
+    """
+    cells = [c for c in cells if c.n > 0]
+    keys = [c.key for c in cells]
+    forced = {f for f in forced if f in keys}
+    if k <= 1 and not forced:
+        return DisclosurePlan(k, frozenset(), frozenset())
+    primary = {c.key for c in cells if c.n < k} | forced if k > 1 else set(forced)
+    units = sorted({u for c in cells for u in c.weights}, key=repr)
+    index = {u: i for i, u in enumerate(units)}
+    rows = {}
+    for c in cells:
+        v = np.zeros(len(units))
+        for u, w in c.weights.items():
+            v[index[u]] += w
+        rows[c.key] = v
+    order = sorted(range(len(cells)), key=lambda i: (cells[i].priority, cells[i].n, i))
+    hidden = set(primary)
+    matrix = np.array([rows[key] for key in keys]).reshape(len(keys), len(units))
+    for _ in range(len(cells)):
+        shown = [i for i in range(len(keys)) if keys[i] not in hidden]
+        exposed, solution, null = _first_exposed(matrix, shown, [i for i in range(len(keys)) if keys[i] in hidden])
+        if exposed is None:
+            break
+        # a shown cell whose coefficient is the same in every way of writing the hidden one
+        # (a null-space component of 0) and not 0 is needed by all of them: hiding it is enough
+        position = {i: j for j, i in enumerate(shown)}
+        needed = [i for i in order if i in position and abs(solution[position[i]]) > 1e-9
+                  and (null.shape[1] == 0 or np.abs(null[position[i]]).max() < 1e-9)]
+        used = [i for i in order if i in position and abs(solution[position[i]]) > 1e-9]
+        hidden.add(keys[(needed or used or [shown[0]])[0]])
+    return DisclosurePlan(k, frozenset(primary), frozenset(hidden - primary))

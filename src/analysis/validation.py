@@ -670,7 +670,7 @@ def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Tabl
 
 # --------------------------------------------------------------------------- what a researcher needs to know
 
-def check_study_shape(tables: dict[str, pd.DataFrame], sources: dict[str, Source], settings: dict,
+def check_study_shape(tables: dict[str, pd.DataFrame], sources: dict[str, TableSource], settings: dict,
                       problems: Problems) -> None:
     """Warnings about what the study can measure: nameable organisations it lacks, places with one organisation.
 
@@ -681,10 +681,10 @@ def check_study_shape(tables: dict[str, pd.DataFrame], sources: dict[str, Source
     orgs = tables.get("organisations")
     if orgs is None:
         return
-    known = {str(o).strip().casefold() for o in orgs["org_id"].dropna()}
+    known = {id_key(o) for o in orgs["org_id"].dropna()}
     for org_id in settings.get("nameable") or []:
-        if str(org_id).strip().casefold() not in known:
-            problems.warn(Source("study.yml"), None, "nameable", org_id,
+        if id_key(org_id) not in known:
+            problems.warn(TableSource("study.yml"), None, "nameable", org_id,
                           "not an org_id of the organisations table: pages cannot name an organisation the study "
                           "does not have (check the spelling, or add the organisation)")
     places = tables.get("places")

@@ -30,6 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=str(OUTPUTS_DIR), metavar="DIR", help="outputs folder (default: outputs/)")
     parser.add_argument("--notebooks", default=str(NOTEBOOKS_DIR), metavar="DIR",
                         help="folder of the notebooks to run (default: notebooks/)")
+    parser.add_argument("--name", metavar="NAME",
+                        help="the study's outputs folder, DIR/NAME, and its pseudonym key, .keys/NAME.key (default: "
+                             "the study folder's name); give one when two studies' folders share a name")
+    parser.add_argument("--wait", action="store_true",
+                        help="when another run is writing the same outputs, wait for it instead of refusing")
+    parser.add_argument("--new-key", action="store_true",
+                        help="start a new pseudonym key (the old one is kept aside) and render every stakeholder "
+                             "page again; needed when the key was lost after pages were made")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; print only failures and the index path")
 
 
@@ -51,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
         report = run(
             study=args.study, phases=args.phase, places=args.place, audience=args.audience, jobs=args.jobs,
             timeout=args.timeout, force=args.force, out=args.out, notebooks=args.notebooks,
-            progress=_progress_bar(args.quiet),
+            progress=_progress_bar(args.quiet), name=args.name, wait=args.wait, new_key=args.new_key,
         )
     except RunError as exc:
         print(f"coordination run: {exc}", file=sys.stderr)

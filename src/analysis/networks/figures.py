@@ -369,13 +369,14 @@ def group_trust_table(G, attr: str = "sector_group", rating: str = "trust") -> p
     return out.reset_index(drop=True)
 
 
-def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | None = None):
+def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | None = None, plan=None):
     """Heatmap of mean tie trust from each sector group (rows) to each (columns), with n.
 
     Cells resting on fewer than ``min_n`` ratings show "fewer than k" instead of a value
     (disclosure control; when only one cell would be hidden, the smallest other is hidden
     too, so it cannot be recovered from the network-wide mean); empty cells had no rated
-    ties.
+    ties. With ``plan`` (:func:`analysis.disclosure.page_plan`, decided for the whole page)
+    the plan says which cells are hidden instead, and a cell hidden to protect another says so.
 
     Returns
     -------
@@ -393,7 +394,14 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
             values[index[row.from_group], index[row.to_group]] = row.mean
             counts[index[row.from_group], index[row.to_group]] = row.n
     hidden = (counts > 0) & (counts < min_n)
-    if hidden.sum() == 1 and min_n > 1:
+    protecting = np.zeros_like(hidden)
+    if plan is not None:
+        for gi in groups:
+            for gj in groups:
+                reason = plan.sector_hidden(gi, gj) if counts[index[gi], index[gj]] else None
+                hidden[index[gi], index[gj]] = reason is not None
+                protecting[index[gi], index[gj]] = reason == "secondary"
+    elif hidden.sum() == 1 and min_n > 1:
         # secondary suppression: with the network-wide mean and tie count on the page, a
         # single hidden cell could be recovered by subtraction, so hide the smallest other too
         others = np.where((counts > 0) & ~hidden, counts, np.iinfo(int).max)
@@ -412,7 +420,8 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
     for i in range(k):
         for j in range(k):
             if hidden[i, j]:
-                text, colour = f"fewer than\n{min_n} ratings", "#444444"
+                text = "not shown:\nprotects a\nsmall cell" if protecting[i, j] else f"fewer than\n{min_n} ratings"
+                colour = "#444444"
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#ececec", edgecolor="white"))
             elif counts[i, j] == 0:
                 text, colour = "no ties", "#595959"
@@ -438,11 +447,12 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
     return fig
 
 
-def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int | None = 40):
+def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int | None = 40, plan=None):
     """Trust each organisation receives, as a sorted dot plot coloured by sector.
 
     Organisations whose trust rests on fewer than ``min_n`` ratings are left out (and
-    counted in the alt text); ``top`` limits the chart to the most trusted.
+    counted in the alt text), and so are those the page's ``plan`` hides
+    (:func:`analysis.disclosure.page_plan`); ``top`` limits the chart to the most trusted.
 
     Returns
     -------
@@ -454,6 +464,8 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
     received = trust_received(G, attrs=("trust",), min_n=max(min_n, 1))
     rated = received[received["trust_n"] > 0]
     shown = rated.dropna(subset=["trust"])
+    if plan is not None:
+        shown = shown[[not plan.organisation_hidden(o) for o in shown.index]]
     left_out = len(rated) - len(shown)
     if shown.empty:
         if left_out:
@@ -485,8 +497,9 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
     if groups:
         _legend(ax, groups, False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5,
                 title="Sector", title_fontsize=9)
-    note = (f" {count_noun(left_out, 'organisation')} rated by fewer than {min_n} partners "
-            f"{'is' if left_out == 1 else 'are'} not shown." if left_out else "")
+    why = f"rated by fewer than {min_n} partners" + (", or hidden to protect them," if plan is not None else "")
+    note = (f" {count_noun(left_out, 'organisation')} {why} {'is' if left_out == 1 else 'are'} not shown."
+            if left_out else "")
     if len(shown):
         first, last = shown.iloc[-1], shown.iloc[0]
         spread = (f" Trust received ranges from {last['trust']:.1f} to {first['trust']:.1f} on a 1 to 4 scale.")

@@ -26,8 +26,9 @@ REQUIRED_PARAMETERS = ("study", "phase", "audience")
 OPTIONAL_PARAMETERS = ("place", "figures_dir")
 #: The folder of a phase that holds the cross-place pages (so no place may have this id).
 CROSS_PLACE_DIR = "all-places"
-#: The folder, beside the audiences, that keeps executed notebooks that failed, with their errors.
-FAILED_DIR = "failed"
+#: The folder of a study's outputs that keeps executed notebooks that failed (or were withheld by the
+#: leak check), with their errors, by audience: inside ``.internal/``, which is never published.
+FAILED_DIR = ".internal/failed"
 
 
 class RunError(Exception):

@@ -142,8 +142,15 @@ class Manifest:
         """Store the outcome of one notebook run."""
         self.entries[key] = entry
 
-    def save(self, **fields) -> None:
-        """Write the manifest atomically, with ``fields`` (study, audience, package_version, ...)."""
+    def save(self, write=None, **fields) -> bool:
+        """Write the manifest atomically, with ``fields`` (study, audience, package_version, ...).
+
+        ``write(path, data)``, when given, writes instead (the runner's publication gate,
+        which may refuse: then False is returned and the file on disk is left as it was).
+        """
         self.data.update(fields)
         self.data["entries"] = {k: self.entries[k] for k in sorted(self.entries)}
+        if write is not None:
+            return bool(write(self.path, self.data))
         atomic_write_text(self.path, json.dumps(self.data, indent=2, sort_keys=True, default=str) + "\n")
+        return True

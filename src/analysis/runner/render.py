@@ -300,13 +300,15 @@ def _page_order(key: str) -> tuple:
 
 
 def write_indexes(info, study_out: Path, audience: str, phases: list[str], version: str,
-                  indicators: tuple | None = None) -> Path:
+                  indicators: tuple | None = None, write=atomic_write_text) -> Path:
     """Write the phase index pages for ``phases``, the audience index and the study index.
 
     Each place's links follow :data:`PAGE_ORDER` (the place report first); the cross-place
     pages are in name order. ``info`` is the runner's :class:`analysis.runner.StudyInfo`;
     ``indicators`` is what :func:`index_indicators` returned for these phases, when it was
     computed already (the runner does so in a worker while the last notebooks run).
+    ``write(path, text)`` writes each page (the runner passes its publication gate, which
+    leak-checks stakeholder pages and may refuse one).
 
     Returns
     -------
@@ -354,11 +356,11 @@ def write_indexes(info, study_out: Path, audience: str, phases: list[str], versi
             failed_where=(f"Executed notebooks with their errors are kept in {FAILED_DIR}/{audience}/{ph}/; "
                           "each failed page links to its own." if audience == "internal" else ""),
         )
-        atomic_write_text(phase_dir / "index.html", page)
+        write(phase_dir / "index.html", page)
 
     phase_links = [{"label": info.phase_labels.get(ph, ph), "href": href(ph, "index.html"), "note": ""}
                    for ph in info.phase_ids if (audience_dir / ph / "index.html").exists()]
-    atomic_write_text(audience_dir / "index.html", index_page(
+    write(audience_dir / "index.html", index_page(
         **common, title=f"{audience_label} reports · {info.name}", kicker="Reports",
         heading=f"{audience_label} reports", lede="One page per phase of the study, in time order.",
         audience_label=audience_label, study_index="../index.html",
@@ -367,7 +369,7 @@ def write_indexes(info, study_out: Path, audience: str, phases: list[str], versi
     audience_links = [{"label": f"{AUDIENCE_LABELS.get(a, a)} reports", "href": href(a, "index.html"),
                        "note": "Organisations named." if a == "internal" else "Organisations under pseudonyms; small numbers suppressed."}
                       for a in AUDIENCE_LABELS if (study_out / a / "index.html").exists()]
-    atomic_write_text(study_out / "index.html", index_page(
+    write(study_out / "index.html", index_page(
         **common, title=info.name, kicker="Coordination in place", heading=info.name,
         lede="Reports of this study, by audience.", study_index="index.html", links=audience_links,
         links_heading="Reports"))

@@ -9,8 +9,10 @@ import shutil
 import time
 from pathlib import Path
 
+from analysis.disclosure import KEY_FILE_ENV
 from analysis.files import atomic_write_text
 from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, resolve_study_path
+from analysis.runner.gate import INTERNAL_DIR, PublicationGate, public_error
 from analysis.runner.jobs import (
     AUDIENCES,
     CROSS_PLACE_DIR,
@@ -22,12 +24,17 @@ from analysis.runner.jobs import (
 )
 from analysis.runner.kernels import WARM_MODULES, notebook_imports
 from analysis.runner.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
+from analysis.runner.outputs import RunLock, check_outputs_name, claim_outputs, prepare_key
 from analysis.runner.render import index_indicators, page_context, write_indexes
 from analysis.runner.worker import execute_job, worker_init
 
-__all__ = ["RunReport", "plan_jobs", "run", "study_info", "notebook_parameters"]
+__all__ = ["RunReport", "plan_jobs", "run", "study_info", "notebook_parameters", "ERRORS_LOG", "CACHE_NAME"]
 
-_CACHE_NAME = ".runner-cache.json"
+#: The runner's cache (study facts, notebooks' parameters) lives in ``outputs/<name>/.internal/``:
+#: it holds the study's names, so it is never part of what a stakeholder folder publishes.
+CACHE_NAME = "runner-cache.json"
+#: In ``outputs/<name>/.internal/``: every failed notebook's error with its full message (JSON lines).
+ERRORS_LOG = "errors.jsonl"
 _STAGING_DIR = ".staging"
 
 # ---------------------------------------------------------------------------------------------
@@ -83,11 +90,14 @@ def notebook_parameters(path: Path, digest: str, cache: dict) -> list[str]:
 
 
 def plan_jobs(info: StudyInfo, notebooks: list[Path], declared: dict, *, phases=None, places=None,
-              audience: str = "stakeholder", out: Path, code: str, notebook_hashes: dict) -> list[Job]:
+              audience: str = "stakeholder", out: Path, code: str, notebook_hashes: dict,
+              study_out: Path | None = None, key_fingerprint: str | None = None) -> list[Job]:
     """Every (notebook, place, phase) to run, with its parameters and content hashes.
 
     Checks first, all before anything runs: each phase and place asked for is in the study,
-    and each notebook declares the parameters the runner sets.
+    and each notebook declares the parameters the runner sets. Pages land in
+    ``study_out/<audience>`` (default ``out/<study slug>``); ``key_fingerprint``, the
+    fingerprint of the pseudonym key of a stakeholder run, is one of each job's hashes.
 
     Raises
     ------
@@ -112,7 +122,7 @@ def plan_jobs(info: StudyInfo, notebooks: list[Path], declared: dict, *, phases=
                            f"sets (it declares: {', '.join(names) or 'nothing'})")
     phase_ids = [p for p in info.phase_ids if not phases or p in phases]
     place_ids = [p for p in info.place_ids if not places or p in places]
-    study_dir = out / info.slug / audience
+    study_dir = (Path(study_out) if study_out is not None else out / info.slug) / audience
     jobs = []
     for phase in phase_ids:
         for nb in notebooks:
@@ -127,6 +137,8 @@ def plan_jobs(info: StudyInfo, notebooks: list[Path], declared: dict, *, phases=
                     params["figures_dir"] = str(folder)
                 hashes = {"notebook": notebook_hashes[nb], "parameters": parameters_hash(params),
                           "study": info.fingerprint, "code": code}
+                if key_fingerprint:
+                    hashes["key"] = key_fingerprint
                 jobs.append(Job(str(nb), nb.stem, place, phase, audience, params, str(folder), hashes))
     return jobs
 
@@ -162,13 +174,20 @@ def _clean_stale_staging(root: Path) -> None:
 
 @dataclasses.dataclass
 class RunReport:
-    """What a run did: one result per notebook executed, how many were up to date, where to look."""
+    """What a run did: one result per notebook executed, how many were up to date, where to look.
+
+    ``refused`` lists the files the publication gate would not publish (kind and location of
+    each finding, never the text found); ``internal_dir`` is where the full error messages,
+    failed notebooks and withheld pages are kept.
+    """
 
     results: list
     skipped: int
     interrupted: bool
     index_path: Path
     failed_dir: Path
+    refused: list = dataclasses.field(default_factory=list)
+    internal_dir: Path | None = None
 
     @property
     def failures(self) -> list:
@@ -176,10 +195,11 @@ class RunReport:
 
     @property
     def exit_status(self) -> int:
-        """0 when every notebook rendered or was up to date, 1 when any failed, 130 when interrupted."""
+        """0 when every notebook rendered or was up to date, 1 when any failed or a file was refused, 130 when
+        interrupted."""
         if self.interrupted:
             return 130
-        return 1 if self.failures else 0
+        return 1 if self.failures or self.refused else 0
 
     def summary(self, quiet: bool = False) -> str:
         """The summary a person reads: a table of the notebooks run (failures only when quiet), counts, the index."""
@@ -190,6 +210,13 @@ class RunReport:
         if not quiet or failures:
             lines.append(f"{ok} rendered, {len(failures)} failed, {self.skipped} up to date"
                          + (" (interrupted)" if self.interrupted else ""))
+        if self.refused:
+            lines.append(f"The leak check withheld {len(self.refused)} finding(s) from the stakeholder folder:")
+            lines += [f"  - {r}" for r in self.refused[:20]]
+            if len(self.refused) > 20:
+                lines.append(f"  - and {len(self.refused) - 20} more")
+        if failures and self.internal_dir is not None:
+            lines.append(f"Error messages are kept, unpublished, in {self.internal_dir / ERRORS_LOG}")
         if any(r.get("failed_notebook") for r in failures):
             lines.append(f"Executed notebooks with their errors are kept in {self.failed_dir}")
         lines.append(f"Open {self.index_path}")
@@ -207,16 +234,59 @@ class _NoProgress:
         pass
 
 
+class _SignalsInterrupt:
+    """While a run lasts, SIGTERM and SIGHUP stop it as Ctrl-C does (KeyboardInterrupt in the main thread).
+
+    Without this a terminated run would die at once and leave its workers and kernels
+    running. Outside the main thread (where handlers cannot be set) it does nothing.
+    """
+
+    SIGNALS = ("SIGTERM", "SIGHUP")
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self.previous[sig] = signal.signal(sig, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
 def run(study="data/example", phases=None, places=None, audience="stakeholder", jobs=None, timeout=600.0,
-        force=False, out=OUTPUTS_DIR, notebooks=NOTEBOOKS_DIR, progress=None) -> RunReport:
+        force=False, out=OUTPUTS_DIR, notebooks=NOTEBOOKS_DIR, progress=None, name=None, wait=False,
+        new_key=False) -> RunReport:
     """Execute and render every notebook for each place and phase of a study.
 
-    The steps: find the study and notebooks; check every phase, place and parameter; skip
+    The steps: find the study and notebooks; lock the study's outputs folder and check it
+    holds this study; check the pseudonym key; check every phase, place and parameter; skip
     what is up to date (manifest hashes); execute the rest in parallel worker processes;
-    record each outcome in its phase's manifest; write the index pages.
+    publish each page through the leak check (:class:`~analysis.runner.gate.PublicationGate`)
+    and record it in its phase's manifest; write the index pages, through the gate too.
 
     Parameters
     ----------
+    name : str, optional
+        The study's outputs folder, ``out/<name>`` (default: the study folder's name). It
+        also names the pseudonym key of stakeholder pages, ``.keys/<name>.key``.
+    wait : bool
+        When another run holds the outputs folder, wait for it instead of refusing.
+    new_key : bool
+        Start a new pseudonym key (the old one is kept aside); every stakeholder page is
+        rendered again. Without it, a key that went missing after pages were made is an error.
     progress : callable, optional
         Called with the number of notebooks to execute; returns an object with ``update(n)``,
         ``write(message)`` and ``close()`` (a ``tqdm`` bar fits). Nothing is shown by default.
@@ -225,7 +295,8 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
     -------
     RunReport
         Its ``exit_status`` is 0 when every notebook rendered (or was up to date), 1 when any
-        failed, 130 when interrupted. Problems with what was asked raise :class:`RunError`.
+        failed or the leak check refused a file, 130 when interrupted (Ctrl-C, SIGTERM or
+        SIGHUP). Problems with what was asked raise :class:`RunError`.
     """
     from analysis import __version__ as version
 
@@ -239,22 +310,45 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
     if not nb_dir.is_dir():
         raise RunError(f"notebooks folder {nb_dir} not found")
     out = Path(out).resolve()
-    slug = study_path.stem if study_path.is_file() else study_path.name
+    slug = check_outputs_name(name) if name else (study_path.stem if study_path.is_file() else study_path.name)
     study_out = out / slug
-    cache_path = study_out / _CACHE_NAME
+    try:
+        with _SignalsInterrupt(), RunLock(study_out, wait=wait):
+            return _run_locked(study_path, study_out, slug, phases, places, audience, jobs, timeout, force, out,
+                               nb_dir, progress, new_key, version)
+    except PermissionError as exc:
+        raise RunError(f"cannot write to {exc.filename or study_out}: permission denied") from None
+
+
+def _run_locked(study_path, study_out, slug, phases, places, audience, jobs, timeout, force, out, nb_dir, progress,
+                new_key, version) -> RunReport:
+    """The run, once its outputs folder is locked (see :func:`run`)."""
+    from analysis.disclosure import key_file
+
+    record = claim_outputs(study_out, study_path)
+    internal = study_out / INTERNAL_DIR
+    cache_path = internal / CACHE_NAME
     cache = _load_cache(cache_path)
     cache_before = json.dumps(cache, sort_keys=True)
     code = code_hash()
 
     info = study_info(study_path, cache, code)
+    key_fp = key_path = None
+    if audience == "stakeholder":
+        try:
+            key_path = key_file(slug)
+        except ValueError as exc:
+            raise RunError(str(exc)) from None
+        key_fp = prepare_key(study_out, record, key_path, new_key=new_key)
     nb_paths = sorted(p.resolve() for p in nb_dir.glob("*.ipynb"))
     nb_hashes = {p: file_hash(p) for p in nb_paths}
     declared = {p: notebook_parameters(p, nb_hashes[p], cache) for p in nb_paths}
     planned = plan_jobs(info, nb_paths, declared, phases=phases, places=places, audience=audience, out=out,
-                        code=code, notebook_hashes=nb_hashes)
+                        code=code, notebook_hashes=nb_hashes, study_out=study_out, key_fingerprint=key_fp)
     if json.dumps(cache, sort_keys=True) != cache_before:
         atomic_write_text(cache_path, json.dumps(cache, indent=1, sort_keys=True))
 
+    gate = PublicationGate(study_out, lambda: _leak_terms(info.path))
     audience_dir = study_out / audience
     manifests = {ph: Manifest.load(audience_dir / ph / "manifest.json") for ph in {j.phase for j in planned}}
     todo = [j for j in planned if force or not _up_to_date(manifests[j.phase], j)]
@@ -264,16 +358,26 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
     phases_touched = sorted({j.phase for j in planned}, key=info.phase_ids.index)
     if todo:
         results, interrupted, indicators = _run_jobs(todo, info, manifests, jobs or os.cpu_count() or 1, timeout,
-                                                     version, study_out, progress, index_phases=phases_touched)
+                                                     version, study_out, progress, index_phases=phases_touched,
+                                                     gate=gate, key_path=key_path)
     index_path = audience_dir / "index.html"
     need_index = bool(results) or not index_path.exists() or any(
         not (audience_dir / ph / "index.html").exists() for ph in phases_touched) or not (study_out / "index.html").exists()
     if need_index and not interrupted:
         write_indexes(info, study_out, audience, phases_touched if results else
                       [ph for ph in phases_touched if not (audience_dir / ph / "index.html").exists()], version,
-                      indicators=indicators if results else None)
+                      indicators=indicators if results else None, write=gate.write_text)
 
-    return RunReport(results, skipped, interrupted, index_path, study_out / FAILED_DIR / audience)
+    return RunReport(results, skipped, interrupted, index_path, study_out / FAILED_DIR / audience,
+                     refused=list(gate.refused), internal_dir=internal)
+
+
+def _leak_terms(study_path: str) -> dict:
+    """The leak check's terms for the original study (loaded here, in the parent, once a file needs checking)."""
+    from analysis import load_study
+    from analysis.leakcheck import leak_terms
+
+    return leak_terms(load_study(study_path))
 
 
 def _up_to_date(manifest: Manifest, job: Job) -> bool:
@@ -284,8 +388,12 @@ def _up_to_date(manifest: Manifest, job: Job) -> bool:
         (Path(job.out_dir) / f"{job.stem}.html").exists()
 
 
-def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress=None, index_phases=()):
-    """Execute ``todo`` in worker processes; record each outcome in its manifest as it lands.
+def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress=None, index_phases=(), gate=None,
+              key_path=None):
+    """Execute ``todo`` in worker processes; publish and record each outcome as it lands.
+
+    Workers only stage: this process checks each page through ``gate`` and moves it into
+    place, so no worker, even one left running after the run ended, can publish anything.
 
     Returns the results, whether the run was interrupted, and the headline figures of the
     ``index_phases`` index pages (None when they were not computed).
@@ -295,6 +403,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress
 
     from analysis.runner.render import rendered_at_now
 
+    gate = gate or PublicationGate(study_out, lambda: _leak_terms(info.path))
     staging_root = study_out / _STAGING_DIR
     _clean_stale_staging(staging_root)
     run_staging = staging_root / f"run-{os.getpid()}-{int(time.time())}"
@@ -314,17 +423,24 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress
         except Exception as exc:  # noqa: BLE001 -- a worker process died
             res = {"key": job.key, "status": "error", "error": f"worker: {type(exc).__name__}: {exc}"[:300],
                    "seconds": 0.0, "outputs": [], "label": ""}
+        if res["status"] == "staged":
+            res = _publish_staged(res, job, gate, failed_root)
         if after_interrupt and res["status"] != "ok":
-            res = dict(res, status="interrupted", error="stopped by Ctrl-C")
-        _record(manifests[job.phase], job, res, info, version)
-        results.append(dict(res, notebook=job.stem, place=job.place or CROSS_PLACE_DIR, phase=job.phase))
+            res = dict(res, status="interrupted", error="stopped by an interrupt")
+        _record(manifests[job.phase], job, res, info, version, gate)
+        shown = res.get("error", "")
+        if job.audience == "stakeholder" and res["status"] != "ok":
+            shown = public_error(res["status"], shown)
+        results.append(dict(res, error=shown, notebook=job.stem, place=job.place or CROSS_PLACE_DIR, phase=job.phase))
         bar.update(1)
 
     bar = progress(len(todo)) if progress else _NoProgress()
     stop = ctx.Event()
     warm = list(dict.fromkeys(list(WARM_MODULES) + notebook_imports(sorted({j.notebook for j in todo}))))
     workers = min(jobs, len(todo))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init, initargs=(stop, warm))
+    env = {KEY_FILE_ENV: str(key_path)} if key_path else {}
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init,
+                               initargs=(stop, warm, env, os.getpid()))
     queue = _JobQueue(todo, manifests)
 
     def submit(job):
@@ -355,7 +471,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress
         _stop_pool(pool, pending, by_future, land)
     finally:
         bar.close()
-        pool.shutdown(wait=True, cancel_futures=True)
+        _shutdown(pool)
         shutil.rmtree(run_staging, ignore_errors=True)
         try:
             staging_root.rmdir()
@@ -363,6 +479,41 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress
             pass
     results.sort(key=lambda r: (info.phase_ids.index(r["phase"]), r["notebook"], r["place"]))
     return results, interrupted, indicators
+
+
+def _shutdown(pool) -> None:
+    """Wait for the workers to exit (a second interrupt during the wait kills them instead)."""
+    try:
+        pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        for p in list((getattr(pool, "_processes", None) or {}).values()):
+            if p.is_alive():
+                p.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _publish_staged(res: dict, job: Job, gate: PublicationGate, failed_root: Path) -> dict:
+    """Publish what a worker staged for ``job`` through the gate; a refused page is kept internally."""
+    staging = Path(res["staging"])
+    try:
+        before = len(gate.refused)
+        names = gate.publish(staging, Path(job.out_dir), last=[f"{job.stem}.ipynb", f"{job.stem}.html"])
+        found = gate.refused[before:]
+        if not found:
+            return dict(res, status="ok", outputs=names)
+        kept = failed_root / job.phase / (job.place or CROSS_PLACE_DIR)
+        kept.mkdir(parents=True, exist_ok=True)
+        for p in staging.iterdir():
+            if p.is_file():
+                os.replace(p, kept / p.name)
+        where = "; ".join(f"{r.kind} in {r.path} ({r.where})" for r in found[:3])
+        more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+        return dict(res, status="leak", error=f"leak check: {where}{more}", outputs=[],
+                    failed_notebook=str(kept / f"{job.stem}.ipynb"))
+    except OSError as exc:
+        return dict(res, status="error", error=f"publishing: {type(exc).__name__}: {exc.strerror or exc}", outputs=[])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 class _JobQueue:
@@ -430,21 +581,41 @@ def _stop_pool(pool, pending, by_future, land) -> None:
                 p.kill()
 
 
-def _record(manifest: Manifest, job: Job, res: dict, info: StudyInfo, version: str) -> None:
+def _record(manifest: Manifest, job: Job, res: dict, info: StudyInfo, version: str, gate=None) -> None:
+    """Record one outcome in its phase's manifest; a stakeholder manifest goes through the gate.
+
+    A stakeholder manifest holds no path, no study name and no error message: the error's
+    kind and location only (:func:`~analysis.runner.gate.public_error`); the message goes to
+    the internal error log.
+    """
     previous = manifest.entries.get(job.key, {})
+    error = res.get("error", "")
+    stakeholder = job.audience == "stakeholder"
+    if res["status"] != "ok" and gate is not None:
+        gate.log(ERRORS_LOG, [{"audience": job.audience, "phase": job.phase, "page": job.key,
+                               "status": res["status"], "error": error}])
+    parameters = dict(job.parameters)
+    if stakeholder:
+        parameters = {k: v for k, v in parameters.items() if k not in ("study", "figures_dir")}
+        error = public_error(res["status"], error) if res["status"] != "ok" else ""
     entry = {
-        "notebook": job.notebook, "place": job.place, "phase": job.phase, "audience": job.audience,
-        "parameters": job.parameters, "hashes": job.hashes, "status": res["status"], "seconds": res.get("seconds"),
-        "error": res.get("error", ""), "package_version": version,
+        "notebook": job.stem if stakeholder else job.notebook, "place": job.place, "phase": job.phase,
+        "audience": job.audience, "parameters": parameters, "hashes": job.hashes, "status": res["status"],
+        "seconds": res.get("seconds"), "error": error, "package_version": version,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     if res["status"] == "ok":
         entry.update(outputs=res["outputs"], label=res["label"], rendered_version=version)
     else:
         # the previous good page stays in place: keep what it was so the index still links it
-        entry.update(outputs=previous.get("outputs", []), label=previous.get("label") or res.get("label", ""),
+        entry.update(outputs=previous.get("outputs", []), label=previous.get("label") or "",
                      last_good=previous.get("finished_at") if previous.get("status") == "ok" else
                      previous.get("last_good"))
     manifest.record(job.key, entry)
-    manifest.save(study=info.slug, study_name=info.name, audience=job.audience, phase=job.phase,
-                  fingerprint=info.fingerprint, package_version=version)
+    fields = dict(study=info.slug, audience=job.audience, phase=job.phase, fingerprint=info.fingerprint,
+                  package_version=version)
+    if stakeholder:
+        manifest.data.pop("study_name", None)  # written by earlier versions
+    else:
+        fields["study_name"] = info.name
+    manifest.save(write=gate.write_json if gate is not None else None, **fields)

@@ -1,4 +1,4 @@
-"""One notebook in a worker process of `coordination run`: execute, render, check, publish."""
+"""One notebook in a worker process of `coordination run`: execute and render into staging (the parent publishes)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,46 @@ from analysis.runner.kernels import WarmKernel, execute_notebook
 
 __all__ = ["worker_init", "execute_job", "mark_failure"]
 
-_STUDIES: dict = {}
 _STOP = None
 #: The worker's warm kernel, kept between the notebooks it runs (see analysis.runner.kernels).
 _KERNEL = None
 
 
-def worker_init(stop=None, warm_modules=()) -> None:
+def _watch_run(run_pid: int, interval: float = 1.0) -> None:
+    """In a thread: when the run that started this worker is gone (killed outright), stop the kernel and exit.
+
+    A worker left behind can publish nothing (the run publishes), but it would keep its
+    kernel running; this ends both.
+    """
+    import threading
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(run_pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                continue
+        km = getattr(_KERNEL, "km", None)
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None:
+            try:
+                process.kill()
+            except OSError:
+                pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="run-watch", daemon=True).start()
+
+
+def worker_init(stop=None, warm_modules=(), env=None, run_pid=None) -> None:
     """Worker start-up: Ctrl-C is handled by the parent, which stops the workers in order.
 
     The worker's kernel starts with its first notebook and imports ``warm_modules`` then;
-    it is shut down when the worker exits.
+    it is shut down when the worker exits. ``env`` is set in the worker's environment
+    before the kernel starts (the pseudonym key file of the run).
     """
     import logging
     import signal
@@ -33,35 +62,18 @@ def worker_init(stop=None, warm_modules=()) -> None:
     global _STOP, _KERNEL
     _STOP = stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the parent stops the workers itself (SIGINT); a terminal's SIGHUP or a stray SIGTERM
+    # sent to the whole group must not kill a worker before its kernel is shut down
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    os.environ.update(env or {})
+    if run_pid:
+        _watch_run(run_pid)
     os.environ.setdefault("MPLBACKEND", "Agg")
     # nbclient logs timeouts and dead kernels as they happen; the summary table reports them
     for name in ("papermill", "traitlets", "nbclient", "asyncio", "analysis.leakcheck"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     _KERNEL = WarmKernel(warm_modules)
     Finalize(_KERNEL, _KERNEL.discard, exitpriority=10)  # multiprocessing runs these at exit, not atexit
-
-
-def _original_study(path: str, fingerprint: str):
-    key = (path, fingerprint)
-    if key not in _STUDIES:
-        from analysis import load_study
-
-        _STUDIES.clear()
-        _STUDIES[key] = load_study(path)
-    return _STUDIES[key]
-
-
-def _leak_findings(job: Job, staging: Path) -> list[str]:
-    """Leak check of everything staged for a stakeholder page: kinds and locations, never strings."""
-    from analysis.leakcheck import check_rendered
-
-    findings = check_rendered(_original_study(job.parameters["study"], job.hashes["study"]), [staging])
-    out = []
-    for f in findings:
-        where = str(getattr(f, "path", "")).replace(str(staging), job.out_dir)
-        detail = getattr(f, "where", None) or getattr(f, "location", "")
-        out.append(f"{f.kind} in {where} ({detail})" if where else f"{f.kind} in {detail}")
-    return out
 
 
 def _interrupt_once(signum, frame):
@@ -73,25 +85,27 @@ def _interrupt_once(signum, frame):
 
 
 def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, timeout: float | None) -> dict:
-    """Execute one notebook, render its page, check it, and move everything into place.
+    """Execute one notebook and render its page into a staging folder; the parent publishes it.
 
     Runs in a worker process. Everything is produced in a staging folder beside the outputs
-    (figures, executed notebook, page) and moved into ``job.out_dir`` only when it all
-    succeeded, so an interrupted or failed run leaves the previous good page in place. A
-    failed notebook is kept, error visible, under ``failed_root``.
+    (figures, executed notebook, page); when it all succeeded the result says "staged" and
+    names the folder, and the run's parent process leak-checks it and moves it into
+    ``job.out_dir`` (:class:`analysis.runner.gate.PublicationGate`). A worker never writes
+    into the outputs it renders for, so one left running after its run has ended cannot
+    publish. A failed notebook is kept, error visible, under ``failed_root`` (internal).
 
     Returns
     -------
     dict
-        key, status ("ok", "error", "timeout", "kernel died", "kernel start failed", "leak"),
-        seconds, error (one line), outputs (file names), label (the page title).
+        key, status ("staged", "error", "timeout", "kernel died", "kernel start failed",
+        "interrupted"), seconds, error (one line), staging (the folder), label (the page title).
     """
     import signal
 
     start = time.monotonic()
     result = {"key": job.key, "status": "error", "error": "", "outputs": [], "label": "", "failed_notebook": ""}
     if _STOP is not None and _STOP.is_set():  # queued before Ctrl-C: do not start it
-        return dict(result, status="interrupted", error="stopped by Ctrl-C", seconds=0.0)
+        return dict(result, status="interrupted", error="stopped by an interrupt", seconds=0.0)
     staging = Path(tempfile.mkdtemp(prefix=f"{job.stem}-", dir=staging_root))
     # Ctrl-C while a notebook runs: KeyboardInterrupt unwinds papermill, and the kernel is
     # shut down; nothing of this notebook is published.
@@ -126,20 +140,11 @@ def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, ti
                                                                   f"{context['phase_label']} · {context['study_name']}")
         (staging / f"{job.stem}.html").write_text(render_notebook(nb, page_context), encoding="utf-8")
         result["label"] = label
-
-        if job.audience == "stakeholder":
-            findings = _leak_findings(job, staging)
-            if findings:
-                result.update(status="leak", error="leak check: " + "; ".join(findings[:3])
-                              + (f"; and {len(findings) - 3} more" if len(findings) > 3 else ""))
-                return result
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # publishing is a few renames: let it finish
-        result["outputs"] = _publish(staging, Path(job.out_dir), job.stem)
-        result["status"] = "ok"
+        result.update(status="staged", staging=str(staging))
         return result
     except KeyboardInterrupt:
         kernel.discard()
-        result.update(status="interrupted", error="stopped by Ctrl-C")
+        result.update(status="interrupted", error="stopped by an interrupt")
         return result
     except Exception as exc:  # noqa: BLE001 -- a failure of rendering must not stop the run
         result.update(status="error", error=f"rendering: {type(exc).__name__}: {exc}"[:300])
@@ -149,7 +154,8 @@ def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, ti
         if kernel is not _KERNEL:
             kernel.discard()
         result["seconds"] = round(time.monotonic() - start, 2)
-        shutil.rmtree(staging, ignore_errors=True)
+        if result["status"] != "staged":
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _restore_figures_dir(executed: Path, staged: str, final: str) -> None:
@@ -157,17 +163,6 @@ def _restore_figures_dir(executed: Path, staged: str, final: str) -> None:
     text = executed.read_text(encoding="utf-8")
     if staged in text:
         executed.write_text(text.replace(json.dumps(staged)[1:-1], json.dumps(final)[1:-1]), encoding="utf-8")
-
-
-def _publish(staging: Path, out_dir: Path, stem: str) -> list[str]:
-    """Move staged files into ``out_dir``: figures first, the page last (each an atomic rename)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = sorted(p for p in staging.iterdir() if p.is_file() and not p.name.startswith("."))
-    order = {f"{stem}.ipynb": 1, f"{stem}.html": 2}
-    files.sort(key=lambda p: order.get(p.name, 0))
-    for p in files:
-        os.replace(p, out_dir / p.name)
-    return [p.name for p in files]
 
 
 def mark_failure(nb_path: Path, status: str, message: str, timeout: float | None) -> str:
