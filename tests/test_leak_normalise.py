@@ -443,3 +443,13 @@ def test_grant_recipient_outside_the_study_found_by_its_charity_number(study):
     assert "GB-CHC-1099887" in leak_terms(s)["organisation identifier"]
     assert "GB-LAE-MDW" not in leak_terms(s)["organisation identifier"]  # the nameable funder
     assert [f.kind for f in check_text(s, "Charity 1099887 ran it")] == ["organisation identifier"]
+
+
+def test_a_colour_code_is_not_an_identifier_with_zeros_inside_it():
+    """A 360Giving id with six zeros inside it must not match SVG's #000000 (a real false positive)."""
+    from analysis.textmatch import identifier_forms
+
+    assert identifier_forms("360G-barrowcadbury-001b000000ViITn") == [
+        ["360", "g", "barrowcadbury", "001", "b", "000000", "viitn"]]
+    assert identifier_forms("GB-CHC-0000000") == [["gb", "chc", "0000000"]]  # only zeros: not alone
+    assert identifier_forms("GB-CHC-1123456")[1:] == [["#1123456"]]

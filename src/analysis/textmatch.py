@@ -267,7 +267,8 @@ def identifier_forms(org_id: str) -> list[list[str]]:
     - the whole identifier, its parts (runs of letters, runs of digits) separated by
       anything or nothing: GB-CHC-1234567 is found as "GB CHC 1234567", "gb.chc.1234567"
       and "gbchc1234567";
-    - when its last run of digits has at least :data:`MIN_IDENTIFIER_DIGITS` digits, also
+    - when it ends in a run of digits (as org-id.guide identifiers do) of at least
+      :data:`MIN_IDENTIFIER_DIGITS` digits, not all zeros, also
       that number alone, as a whole number (not inside a longer number, not after a decimal
       point), its digits perhaps split by a space or hyphen, with or without its leading
       zeros while it keeps that many digits: a charity or company number names the
@@ -282,15 +283,17 @@ def identifier_forms(org_id: str) -> list[list[str]]:
     [['gb', 'coh', '01234567'], ['#01234567'], ['#1234567']]
     >>> identifier_forms("GB-CHC-7"), identifier_forms("12345"), identifier_forms("1234567")
     ([['gb', 'chc', '7']], [], [['#1234567']])
+    >>> identifier_forms("360G-fund-001b000000ViITn")  # digits inside the id: only the whole id
+    [['360', 'g', 'fund', '001', 'b', '000000', 'viitn']]
     """
     parts = re.findall(r"\d+|[^\W\d_]+", normalise(org_id))
     if not parts:
         return []
     only_digits = len(parts) == 1 and parts[0].isdigit()
     forms = [] if only_digits else [parts]
-    numbers = [p for p in parts if p.isdigit()]
-    if numbers:
-        for alone in dict.fromkeys([numbers[-1], numbers[-1].lstrip("0")]):
+    number = parts[-1]
+    if number.isdigit() and number.strip("0"):  # a number that ends the identifier, not only zeros
+        for alone in dict.fromkeys([number, number.lstrip("0")]):
             if len(alone) >= MIN_IDENTIFIER_DIGITS:
                 forms.append(["#" + alone])
     return forms
