@@ -1009,7 +1009,8 @@ def generate_example(seed: int = DEFAULT_SEED) -> tuple[dict[str, pd.DataFrame],
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
     orgs = _organisations(streams[0])
     places = pd.DataFrame(
-        [(pid, *facts) for pid, facts in PLACES.items()],
+        [(pid, name, code, "", area_type, region, pop)  # former codes: filled from the lookup on load
+         for pid, (name, code, area_type, region, pop) in PLACES.items()],
         columns=TABLES["places"].column_names,
     )
     phases = pd.DataFrame(

@@ -102,6 +102,7 @@ def _places(n: int) -> pd.DataFrame:
         "place_id": [_slug(x) for x in la["name"]],
         "name": la["name"],
         "ons_code": la["ons_code"],
+        "former_ons_codes": "",  # filled from the predecessor lookup when the study is loaded
         "area_type": la["area_type"],
         "region": la["region"],
         "population": la["population_mid2020"].astype(int),
