@@ -45,7 +45,8 @@ def write_synthetic(path: Path, n: int, seed: int) -> None:
     # three date shapes publishers use: ISO date, ISO date-time with offset, dd/mm/yyyy hh:mm
     shape = rng.integers(0, 3, n)
     award_text = np.where(shape == 0, award.strftime("%Y-%m-%d"),
-                          np.where(shape == 1, award.strftime("%Y-%m-%dT00:00:00+00:00"), award.strftime("%d/%m/%Y 00:00")))
+                          np.where(shape == 1, award.strftime("%Y-%m-%dT00:00:00+00:00"),
+                                   award.strftime("%d/%m/%Y 00:00")))
     amount = np.round(rng.lognormal(8.5, 1.2, n), 2)
     amount_text = np.where(rng.random(n) < 0.2, [f"£{a:,.2f}" for a in amount], amount.astype(str))
     recipient = rng.integers(0, 200_000, n)
@@ -82,7 +83,8 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         write_synthetic(path, args.grants, args.seed)
         t1 = time.perf_counter()
-        print(f"wrote {args.grants:,} synthetic grants ({path.stat().st_size / 1e6:,.0f} MB) in {t1 - t0:.1f} s (not timed)")
+        size = path.stat().st_size / 1e6
+        print(f"wrote {args.grants:,} synthetic grants ({size:,.0f} MB) in {t1 - t0:.1f} s (not timed)")
         before = peak_memory_mb()
 
         t1 = time.perf_counter()

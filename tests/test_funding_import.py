@@ -46,7 +46,7 @@ def study_dir(tmp_path):
 
 def test_attribution_order_and_reasons():
     grants = pd.DataFrame({
-        "Recipient Org:Identifier": ["GB-CHC-1", "GB-CHC-2", "GB-CHC-3", "GB-CHC-4", "GB-CHC-5", "GB-CHC-6", "GB-CHC-1"],
+        "Recipient Org:Identifier": [f"GB-CHC-{k}" for k in (1, 2, 3, 4, 5, 6, 1)],
         "Beneficiary Location:Geographic Code": [None, "e09000029", None, None, None, None, "E09000029"],
         "Recipient Org:Postal Code": [None, "CV1 1AA", "cv1 3hw", "CV21 2AG", "02211", None, "SM1 1EA"],
     })

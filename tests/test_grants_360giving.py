@@ -78,7 +78,8 @@ def test_tracker_matches_flattentool(tracker, shared_data, tmp_path):
         "import sys, warnings, flattentool\n"
         "warnings.simplefilter('ignore')\n"
         "flattentool.flatten(sys.argv[1], schema=sys.argv[2], output_name=sys.argv[3], output_format='csv',\n"
-        "    root_list_path='grants', main_sheet_name='grants', rollup=True, use_titles=True, disable_local_refs=True)\n"
+        "    root_list_path='grants', main_sheet_name='grants', rollup=True, use_titles=True,\n"
+        "    disable_local_refs=True)\n"
     )
     subprocess.run([sys.executable, "-c", script, str(shared_data / TRACKER), str(shared_data / SCHEMA),
                     str(tmp_path / "flat")], check=True, capture_output=True)
@@ -177,7 +178,8 @@ def test_not_360giving_csv(tmp_path):
 
 
 def test_csv_bad_date_and_blank_required_value_name_the_row(tmp_path):
-    path = write_csv(tmp_path, HEADER + "\n360G-a-1,Food,GBP,10,2020-04-01,a,A,f,F\n360G-a-2,Food,GBP,10,soon,a,A,f,F\n")
+    path = write_csv(tmp_path, HEADER + "\n360G-a-1,Food,GBP,10,2020-04-01,a,A,f,F"
+                                        "\n360G-a-2,Food,GBP,10,soon,a,A,f,F\n")
     with pytest.raises(ThreeSixtyGivingError, match=r"row 3, column 'Award Date': 'soon'"):
         read_360giving(path)
     path = write_csv(tmp_path, HEADER + "\n360G-a-1,Food,GBP,10,2020-04-01,,A,f,F\n")
@@ -186,7 +188,8 @@ def test_csv_bad_date_and_blank_required_value_name_the_row(tmp_path):
 
 
 def test_duplicate_identifier_is_an_error(tmp_path):
-    path = write_csv(tmp_path, HEADER + "\n360G-a-1,Food,GBP,10,2020-04-01,a,A,f,F\n360G-a-1,Food,GBP,20,2020-04-02,b,B,f,F\n")
+    path = write_csv(tmp_path, HEADER + "\n360G-a-1,Food,GBP,10,2020-04-01,a,A,f,F"
+                                        "\n360G-a-1,Food,GBP,20,2020-04-02,b,B,f,F\n")
     with pytest.raises(ThreeSixtyGivingError, match="repeat an Identifier"):
         read_360giving(path)
 
@@ -253,7 +256,8 @@ def test_open_call_and_unknown_award_process(tmp_path):
 
 
 def test_non_gbp_warns_and_is_never_summed(tmp_path):
-    path = write_csv(tmp_path, HEADER + "\n360G-a-1,Food,GBP,100,2020-04-01,a,A,f,F\n360G-a-2,Food,EUR,50,2020-04-01,a,A,f,F\n")
+    path = write_csv(tmp_path, HEADER + "\n360G-a-1,Food,GBP,100,2020-04-01,a,A,f,F"
+                                        "\n360G-a-2,Food,EUR,50,2020-04-01,a,A,f,F\n")
     with pytest.warns(CurrencyWarning) as caught:
         g = read_360giving(path)
     assert len(caught) == 1 and "1 in EUR" in str(caught[0].message)
@@ -282,7 +286,8 @@ def test_xlsx_with_excel_dates_serials_and_cover_sheet(tmp_path):
 def test_xlsx_missing_column_names_sheet(tmp_path):
     path = tmp_path / "grants.xlsx"
     pd.DataFrame({"Identifier": ["x"], "Amount Awarded": [1]}).to_excel(path, sheet_name="Data", index=False)
-    with pytest.raises(ThreeSixtyGivingError, match="sheet 'Data', header row: missing required 360Giving field 'Title'"):
+    missing_title = "sheet 'Data', header row: missing required 360Giving field 'Title'"
+    with pytest.raises(ThreeSixtyGivingError, match=missing_title):
         read_360giving(path)
 
 

@@ -255,7 +255,8 @@ def evidence_list_html(study, place: str, phase: str, kind: str, *, max_items: i
     for _, r in ev.head(max_items).iterrows():
         theme = html.escape(str(labels.get(str(r["theme_id"]), r["theme_id"])))
         status = r.get("status")
-        status_text = f" ({html.escape(STATUS_LABELS.get(str(status), str(status)).lower())})" if pd.notna(status) else ""
+        status_label = STATUS_LABELS.get(str(status), str(status)).lower()
+        status_text = f" ({html.escape(status_label)})" if pd.notna(status) else ""
         text = f"<strong>{theme}</strong>{status_text}: {html.escape(str(r['summary']))}"
         quote, consent = r.get("quote"), r.get("consent")
         if pd.notna(quote) and str(quote).strip() and pd.notna(consent) and bool(consent):

@@ -218,7 +218,8 @@ def _match_headers(raw: pd.DataFrame, table: Table, source: TableSource, problem
             seen[name] = str(h).strip()
             source.headers[name] = str(h).replace("\ufeff", "").strip()
         elif key and not key.startswith("unnamed:"):
-            problems.warn(source, None, str(h).strip(), "", f"column not in the {table.name} table of the study data package: ignored")
+            problems.warn(source, None, str(h).strip(), "",
+                          f"column not in the {table.name} table of the study data package: ignored")
     missing = [c for c in table.required_columns if c not in seen]
     for c in missing:
         problems.add(source, None, c, "", "required column is missing")
@@ -437,7 +438,8 @@ def _finish_types(table: Table, df: pd.DataFrame) -> pd.DataFrame:
 def _derive(tables: dict) -> dict:
     orgs = tables["organisations"]
     tables["places"] = with_former_codes(tables["places"])
-    orgs["sector_group"] = orgs["sector"].map(lambda s: SECTOR_GROUP_OF.get(s) if isinstance(s, str) else None).astype("string")
+    orgs["sector_group"] = orgs["sector"].map(
+        lambda s: SECTOR_GROUP_OF.get(s) if isinstance(s, str) else None).astype("string")
     tables["phases"] = tables["phases"].sort_values("start_date", kind="stable").reset_index(drop=True)
     rel = tables["relationships"]
     rel["trust"] = rel[list(TRUST_COLUMNS)].astype("float64").mean(axis=1, skipna=True)

@@ -434,7 +434,8 @@ def coerce_table(table: Table, raw: pd.DataFrame, source: TableSource, problems:
 
 def _empty(col: Column, n: int, index) -> pd.Series:
     dtype = {"date": "datetime64[ns]", "int": "Int64", "float": "float64", "bool": "boolean"}.get(col.kind, "string")
-    return pd.Series(pd.array([None] * n, dtype=dtype) if dtype != "datetime64[ns]" else pd.NaT, index=index, dtype=dtype)
+    values = pd.array([None] * n, dtype=dtype) if dtype != "datetime64[ns]" else pd.NaT
+    return pd.Series(values, index=index, dtype=dtype)
 
 
 # --------------------------------------------------------------------------- single-table checks
@@ -449,7 +450,9 @@ def _reason(check: str, col: Column) -> str:
     if check.startswith("in_range") or check.startswith("greater_than_or_equal_to") or check.startswith("less_than"):
         lo = "" if col.min is None else f"{col.min:g}"
         hi = "" if col.max is None else f"{col.max:g}"
-        return f"out of range: must be between {lo} and {hi}" if lo and hi else f"must be at least {lo}" if lo else f"must be at most {hi}"
+        if lo and hi:
+            return f"out of range: must be between {lo} and {hi}"
+        return f"must be at least {lo}" if lo else f"must be at most {hi}"
     if check.startswith("str_matches") and col.kind == "slug":
         return "not a valid identifier: use lower-case letters, digits, '-' or '_' (for example 'coventry')"
     if check.startswith("str_matches") and col.name == "ons_code":
@@ -510,7 +513,8 @@ def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: Table
             first = first_rows.loc[tuple(keyed.loc[idx, key])]
             what = {"relationships": "duplicate rating: this organisation already rated this partner in this phase",
                     "survey_responses": "duplicate answer: this respondent already answered this item in this phase",
-                    "boards": "duplicate seat: this organisation is already on this board in this phase"}.get(table.name, "duplicate row")
+                    "boards": "duplicate seat: this organisation is already on this board in this phase",
+                    }.get(table.name, "duplicate row")
             problems.add(source, idx, key[-1], df.at[idx, key[-1]], f"{what} (row {source.row_of(first)})")
 
 
@@ -628,7 +632,8 @@ def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Tabl
     for (i_prev, prev), (i_next, nxt) in zip(ordered.iloc[:-1].iterrows(), ordered.iloc[1:].iterrows(), strict=False):
         if nxt["start_date"] <= prev["end_date"]:
             problems.add(src, i_next, "start_date", nxt["start_date"].date(),
-                         f"phase window overlaps phase {prev['phase_id']!r} (row {src.row_of(i_prev)}), which ends {prev['end_date'].date()}")
+                         f"phase window overlaps phase {prev['phase_id']!r} (row {src.row_of(i_prev)}), "
+                         f"which ends {prev['end_date'].date()}")
 
     rel = tables.get("relationships")
     if rel is not None and len(rel):
@@ -640,7 +645,8 @@ def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Tabl
         for c in ratings:
             for idx in rel.index[zero & rel[c].notna()]:
                 kind = "trust" if c in TRUST_COLUMNS else "value"
-                problems.add(s, idx, c, rel.at[idx, c], f"{kind} rating given with level 0 (no relationship): leave it blank or raise the level")
+                problems.add(s, idx, c, rel.at[idx, c],
+                             f"{kind} rating given with level 0 (no relationship): leave it blank or raise the level")
         orgs = tables["organisations"]
         orgs = orgs[orgs["place_id"].isin(set(tables["places"]["place_id"].dropna()))]
         place_of = orgs.drop_duplicates("org_id").set_index("org_id")["place_id"]
@@ -649,7 +655,8 @@ def check_across_tables(tables: dict[str, pd.DataFrame], sources: dict[str, Tabl
         other = a.notna() & b.notna() & (a != b)
         for idx in rel.index[other.fillna(False)]:
             problems.add(s, idx, "partner_id", rel.at[idx, "partner_id"],
-                         f"partner is in another place ({b[idx]}) than the respondent ({a[idx]}): ratings stay within a place")
+                         f"partner is in another place ({b[idx]}) than the respondent ({a[idx]}): "
+                         "ratings stay within a place")
 
     grants = tables.get("grants")
     if grants is not None and len(grants):

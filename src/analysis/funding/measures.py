@@ -114,7 +114,9 @@ def funding_measures(grants: pd.DataFrame, organisations: pd.DataFrame | None = 
     ...     "Award Process": ["fast_track", None], "Award Date": pd.to_datetime(["2020-04-01"] * 2)})
     >>> m = funding_measures(g)
     >>> m[["grants", "value", "amount_median", "days_median", "days_known", "share_fast_track"]].to_dict("records")
-    [{'grants': 2, 'value': 400.0, 'amount_median': 200.0, 'days_median': 4.0, 'days_known': 1, 'share_fast_track': 1.0}]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'grants': 2, 'value': 400.0, 'amount_median': 200.0, 'days_median': 4.0, 'days_known': 1,
+      'share_fast_track': 1.0}]
     """
     placed = grants[grants["place_id"].notna() & grants["phase_id"].notna()]
     flagged = flagged_amounts(placed)
@@ -150,7 +152,8 @@ def funding_measures(grants: pd.DataFrame, organisations: pd.DataFrame | None = 
     shares = pd.crosstab([frame["place_id"], frame["phase_id"]], frame["process"].astype("string"))
     for process in AWARD_PROCESSES:
         counts = shares[process] if process in shares else pd.Series(0, index=shares.index)
-        out[f"share_{process}"] = (counts.reindex(out.index).fillna(0) / out["process_known"]).where(out["process_known"] > 0)
+        known = out["process_known"]
+        out[f"share_{process}"] = (counts.reindex(out.index).fillna(0) / known).where(known > 0)
 
     sizes = pd.Series(dtype="string")
     if organisations is not None and "size" in organisations and len(organisations):

@@ -61,16 +61,18 @@ def speed_sentence(row, previous=None, *, phase_label: str, previous_label: str 
 
     Examples
     --------
-    >>> speed_sentence({"days_median": 9, "days_known": 20}, {"days_median": 41, "days_known": 12},
-    ...                phase_label="emergency", previous_label="baseline")
-    'In the emergency phase, half of grants were awarded within 9 days of application, against 41 days in the baseline phase.'
+    >>> print(speed_sentence({"days_median": 9, "days_known": 20}, {"days_median": 41, "days_known": 12},
+    ...                      phase_label="emergency", previous_label="baseline"))  # doctest: +NORMALIZE_WHITESPACE
+    In the emergency phase, half of grants were awarded within 9 days of application,
+    against 41 days in the baseline phase.
     >>> speed_sentence({"days_median": None, "days_known": 0}, None, phase_label="emergency")
     'In the emergency phase, no grant records both an application and an award date, so speed cannot be measured.'
     """
     if row is None or not row.get("days_known"):
         return (f"In the {phase_label} phase, no grant records both an application and an award date, "
                 "so speed cannot be measured.")
-    sentence = f"In the {phase_label} phase, half of grants were awarded within {_days(row['days_median'])} of application"
+    sentence = (f"In the {phase_label} phase, half of grants were awarded within {_days(row['days_median'])} "
+                "of application")
     if previous is not None and previous.get("days_known"):
         sentence += f", against {_days(previous['days_median'])} in the {previous_label} phase"
     elif previous_label:
@@ -83,9 +85,11 @@ def volume_sentence(row, *, place_name: str, phase_label: str) -> str:
 
     Examples
     --------
-    >>> volume_sentence({"grants": 12, "value": 150250.0, "funders": 3, "recipients": 10,
-    ...                  "amount_median": 5000.0, "non_gbp_grants": 0}, place_name="Coventry", phase_label="emergency")
-    'In the emergency phase, 3 funders awarded 12 grants worth £150,250 to 10 organisations in Coventry; the typical (median) grant was £5,000.'
+    >>> print(volume_sentence({"grants": 12, "value": 150250.0, "funders": 3, "recipients": 10,
+    ...                        "amount_median": 5000.0, "non_gbp_grants": 0},
+    ...                       place_name="Coventry", phase_label="emergency"))  # doctest: +NORMALIZE_WHITESPACE
+    In the emergency phase, 3 funders awarded 12 grants worth £150,250 to 10 organisations in Coventry;
+    the typical (median) grant was £5,000.
     """
     if row is None or not row.get("grants"):
         return f"No grants to organisations in {place_name} are recorded for the {phase_label} phase."
@@ -126,7 +130,8 @@ def reach_sentence(row, *, phase_label: str) -> str:
     Examples
     --------
     >>> print(reach_sentence({"grants": 10, "size_known": 8, "small_share": 0.5, "small_value_share": 0.25,
-    ...                 "recipients": 6, "new_recipients": 3}, phase_label="emergency"))  # doctest: +NORMALIZE_WHITESPACE
+    ...                       "recipients": 6, "new_recipients": 3},
+    ...                      phase_label="emergency"))  # doctest: +NORMALIZE_WHITESPACE
     Of the 8 grants whose recipient size is known, 50% went to micro or small organisations (25% of their value).
     3 of the 6 organisations funded in the emergency phase had no earlier grant in the study's grants.
     """
@@ -219,8 +224,9 @@ def funder_overlap_table(grants: pd.DataFrame, organisations: pd.DataFrame, *, t
     --------
     >>> g = pd.DataFrame({"Funding Org:Identifier": ["f", "f", "h"], "Recipient Org:Identifier": ["a", "b", "b"]})
     >>> orgs = pd.DataFrame({"org_id": ["f"], "name": ["Funder 1"]})
-    >>> funder_overlap_table(g, orgs).to_dict("records")
-    [{'funder': 'Funder 1', 'and funder': 'an organisation outside the study', 'organisations both fund': 1, 'overlap (Jaccard)': '0.50'}]
+    >>> funder_overlap_table(g, orgs).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'funder': 'Funder 1', 'and funder': 'an organisation outside the study', 'organisations both fund': 1,
+      'overlap (Jaccard)': '0.50'}]
     """
     g = grants[~flagged_amounts(grants)] if "Amount Awarded" in grants else grants
     names = organisation_names(g, organisations, "funder")

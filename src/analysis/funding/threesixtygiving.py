@@ -398,7 +398,8 @@ def _read_360giving(path: Path) -> pd.DataFrame:
             field = _JSON_PATH_OF.get(title, title) if suffix == ".json" else title
             raise ThreeSixtyGivingError(
                 f"missing required 360Giving field {title!r} ({field}): is this 360Giving data?",
-                path=path, field=title, location=where_header if suffix != ".json" else f"JSON path $.grants[0].{field}",
+                path=path, field=title,
+                location=where_header if suffix != ".json" else f"JSON path $.grants[0].{field}",
             )
         blank = raw[title].isna()
         _fail_on(raw, path, title, blank, f"have no {title!r}, which 360Giving requires")

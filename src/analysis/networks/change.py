@@ -508,7 +508,8 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
     parts.append(density_sentence)
     before, after = s["before"], s["after"]
     if not (rests_on_too_few(before, "trust_n", k) or rests_on_too_few(after, "trust_n", k)):
-        parts.append(f"Average trust across ties {_direction(s.loc['mean_trust', 'change'], ' points on the 1-4 scale')}.")
+        trend = _direction(s.loc["mean_trust", "change"], " points on the 1-4 scale")
+        parts.append(f"Average trust across ties {trend}.")
     tc = c.trust_change
     if tc["n"] >= max(2, k):
         significant = not math.isnan(tc["p_value"]) and tc["p_value"] < 0.05

@@ -55,14 +55,16 @@ def describe_network(summary: pd.Series, place_name: str = "this place", phase_l
         parts.append(f"That is {format_measure(summary['density'], 'pct')} of all the ties there could be "
                      "(the network's density).")
     if m and not math.isnan(summary["reciprocity"]):
-        parts.append(f"{format_measure(summary['reciprocity'], 'pct')} of ties were returned: both organisations named each other.")
+        returned = format_measure(summary["reciprocity"], "pct")
+        parts.append(f"{returned} of ties were returned: both organisations named each other.")
     if not math.isnan(summary["mean_trust"]) and not rests_on_too_few(summary, "trust_n", k):
         parts.append(
             f"On average partners rated each other's trustworthiness {_score(summary['mean_trust'])} "
             f"({summary['mean_trust_pct']:.0f}% of the maximum) and their value {_score(summary['mean_value'])}."
         )
     if not math.isnan(summary["cross_sector_share"]):
-        parts.append(f"{format_measure(summary['cross_sector_share'], 'pct')} of ties linked a public body with a VCSE organisation.")
+        across = format_measure(summary["cross_sector_share"], "pct")
+        parts.append(f"{across} of ties linked a public body with a VCSE organisation.")
     if not math.isnan(summary["trust_gap"]) and not rests_on_too_few(
             summary, ("trust_n_council_to_vcse", "trust_n_vcse_to_council"), k):
         gap = summary["trust_gap"]
@@ -70,7 +72,8 @@ def describe_network(summary: pd.Series, place_name: str = "this place", phase_l
             parts.append("Councils and VCSE organisations rated each other's trustworthiness about the same.")
         else:
             higher = "councils rated VCSE organisations" if gap > 0 else "VCSE organisations rated councils"
-            parts.append(f"{higher[0].upper() + higher[1:]} higher on trust, by {abs(gap):.2f} points on the 1-4 scale.")
+            who = higher[0].upper() + higher[1:]
+            parts.append(f"{who} higher on trust, by {abs(gap):.2f} points on the 1-4 scale.")
     return " ".join(parts)
 
 

@@ -82,7 +82,8 @@ class ImportResult:
             for reason, group in self.skipped.groupby("reason", sort=False):
                 lines.append(f"  {len(group)} x {reason}")
                 for _, r in group.head(examples).iterrows():
-                    lines.append(f"      selection {r['selection']} in {r['source']!r}" + (f", code {r['code']!r}" if r["code"] else ""))
+                    code = f", code {r['code']!r}" if r["code"] else ""
+                    lines.append(f"      selection {r['selection']} in {r['source']!r}{code}")
         if self.unmatched_codes:
             lines.append("mapping rows naming codes not in this project: " + "; ".join(self.unmatched_codes))
         return "\n".join(lines)
@@ -183,7 +184,8 @@ def evidence_from_project(project: Project, mapping: Mapping, study, convention:
         if src.guid not in offsets_cache:
             offsets_cache[src.guid] = PositionIndex(src.text, convention.unit, convention.crlf)
         try:
-            quote = extract_text(src.text, sel.start, sel.end, convention.unit, convention.crlf, offsets_cache[src.guid])
+            quote = extract_text(src.text, sel.start, sel.end, convention.unit, convention.crlf,
+                                 offsets_cache[src.guid])
         except PositionError as exc:
             skip(sel, f"positions do not fit the source text: {exc}")
             continue

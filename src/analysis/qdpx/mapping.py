@@ -40,7 +40,8 @@ class MappingError(ValueError):
 
     def __init__(self, path, problems: list[str]):
         self.path, self.problems = str(path), problems
-        super().__init__(f"{path}: the mapping has {len(problems)} problem(s):\n" + "\n".join(f"  {p}" for p in problems))
+        listed = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{path}: the mapping has {len(problems)} problem(s):\n{listed}")
 
 
 _PLACE_HINT = re.compile(r"place|area|site|locality|location|borough|district|council", re.I)
@@ -77,7 +78,8 @@ def starter_mapping(project: Project) -> pd.DataFrame:
         else:
             rule = ""
         rows.append({"rule": rule, "match": v.name,
-                     "note": "" if rule else "variable: set rule to place_from_variable or phase_from_variable to use it"})
+                     "note": "" if rule else
+                     "variable: set rule to place_from_variable or phase_from_variable to use it"})
     blank = dict.fromkeys(MAPPING_COLUMNS, "")
     set_sizes = Counter(name for src in project.sources.values() for name in src.sets)
     for name, n in set_sizes.items():
@@ -144,7 +146,8 @@ def read_mapping(path, project: Project) -> Mapping:
             kind, theme = row.get("kind", ""), row.get("theme_id", "")
             if not kind and not theme:
                 continue  # a starter row not filled in yet
-            for col, allowed, required in (("kind", KINDS, True), ("direction", EVIDENCE_DIRECTIONS, False), ("status", STATUSES, False)):
+            rules = (("kind", KINDS, True), ("direction", EVIDENCE_DIRECTIONS, False), ("status", STATUSES, False))
+            for col, allowed, required in rules:
                 v = row.get(col, "")
                 if (v or required) and v not in allowed:
                     problems.append(f"row {n}, {col}: {v!r} is not one of {', '.join(allowed)}")

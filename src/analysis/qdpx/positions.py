@@ -229,7 +229,8 @@ def choose_convention(project: Project, unit: str = "auto", crlf: str = "auto") 
     default = (unit if unit != "auto" else base_unit, crlf if crlf != "auto" else base_crlf)
 
     named = [(s, _name_prefix(s.name)) for s in project.text_selections]
-    named = [(s, p) for s, p in named if p and project.sources.get(s.source) and project.sources[s.source].text is not None]
+    named = [(s, p) for s, p in named
+             if p and project.sources.get(s.source) and project.sources[s.source].text is not None]
     if named:
         scores = {}
         cache: dict = {}

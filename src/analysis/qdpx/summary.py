@@ -60,7 +60,8 @@ def summarise(project: Project, convention: PositionConvention | None = None) ->
         where = s.text_member or s.text_problem or "no text"
         n = by_source.get(s.guid, 0)
         out.append(f"  {s.name}  [{s.kind}; {n} coded selection{'' if n == 1 else 's'}; text: {where}]")
-    out += ["", f"variables ({len(project.variables)}): " + (", ".join(f"{v.name} ({v.type})" for v in project.variables.values()) or "none")]
+    variables = ", ".join(f"{v.name} ({v.type})" for v in project.variables.values()) or "none"
+    out += ["", f"variables ({len(project.variables)}): {variables}"]
     named_cases = [c for c in project.cases.values() if c.name]
     out.append(f"cases ({len(named_cases)} named, {len(project.cases) - len(named_cases)} describing one source):")
     for c in named_cases:

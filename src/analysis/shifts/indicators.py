@@ -396,7 +396,8 @@ def indicator_changes(table: pd.DataFrame, study) -> pd.DataFrame:
     ]
     out["change_from_previous"] = out["value"] - out["previous_value"]
     out["first_phase_id"] = first
-    out["first_value"] = [float(lookup.get((p, i, first), np.nan)) for p, i in zip(out["place_id"], out["indicator"], strict=False)]
+    out["first_value"] = [float(lookup.get((p, i, first), np.nan))
+                          for p, i in zip(out["place_id"], out["indicator"], strict=True)]
     out["change_from_first"] = out["value"] - out["first_value"]
     out.loc[out["phase_id"] == first, "change_from_first"] = np.nan
     return out

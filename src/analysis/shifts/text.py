@@ -369,7 +369,8 @@ def place_scorecard_table(study, place: str, phase: str, *, table: pd.DataFrame 
     out = pd.DataFrame({
         "Indicator": [f"{lab} (lower is better)" if d == "down is good" else lab
                       for lab, d in zip(card["label"], card["direction"], strict=False)],
-        "This phase": ["suppressed" if sup else txt for sup, txt in zip(card["suppressed"], card["value_text"], strict=False)],
+        "This phase": ["suppressed" if sup else txt
+                       for sup, txt in zip(card["suppressed"], card["value_text"], strict=True)],
     })
     if previous:
         out[f"Change since {study.phase_label(previous)}"] = list(card["change_text"])
