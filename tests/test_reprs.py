@@ -14,13 +14,13 @@ from analysis.schema import TABLES
 
 @pytest.fixture
 def study():
-    """Two places (one named with markup), two phases, three organisations, no other rows."""
+    """Two places (one named with markup), two phases, two organisations in each, no other rows."""
     return study_from_tables({
         "places": pd.DataFrame({"place_id": ["north", "south"], "name": ["<script>alert(1)</script>", "South & Co"]}),
         "phases": pd.DataFrame({"phase_id": ["before", "during"], "label": ["Before <i>", "During"],
                                 "start_date": ["2020-01-01", "2020-04-01"], "end_date": ["2020-03-31", "2020-06-30"]}),
-        "organisations": pd.DataFrame({"org_id": ["o1", "o2", "o3"], "name": ["A", "B", "C"],
-                                       "place_id": ["north", "north", "south"], "sector": ["vcse"] * 3}),
+        "organisations": pd.DataFrame({"org_id": ["o1", "o2", "o3", "o4"], "name": ["A", "B", "C", "D"],
+                                       "place_id": ["north", "north", "south", "south"], "sector": ["vcse"] * 4}),
     }, settings={"illustrative": True}, name="Tiny <b>study</b>")
 
 
@@ -36,7 +36,7 @@ def test_plain_repr_lists_every_table_with_a_whole_count_per_line(big):
     assert lines[1] == "  places: <script>alert(1)</script>, South & Co"
     assert lines[2] == "  phases: before -> during"
     counts = {m.group(1): m.group(2) for m in (re.fullmatch(r" +(\w+) ([\d,]+)", line) for line in lines) if m}
-    assert counts == {"places": "2", "phases": "2", "organisations": "3", "relationships": "0", "boards": "0",
+    assert counts == {"places": "2", "phases": "2", "organisations": "4", "relationships": "0", "boards": "0",
                       "themes": "0", "evidence": "0", "survey_items": "0", "survey_responses": "1,234,567",
                       "grants": "0"}
     assert "    survey_responses 1,234,567" in lines
@@ -80,7 +80,7 @@ def test_html_repr_is_an_escaped_table_with_counts_right_and_text_left(big):
     got = {r.find("th").text_content(): [td.text_content() for td in r.findall("td")] for r in rows}
     assert got["places"] == ["2", "<script>alert(1)</script>, South & Co"]
     assert got["phases"] == ["2", "Before <i> \u2192 During"]
-    assert got["organisations"] == ["3", ""]
+    assert got["organisations"] == ["4", ""]
     assert got["survey_responses"] == ["1,234,567", ""]
     for row in rows:
         count, text = row.findall("td")

@@ -109,7 +109,8 @@ class Manifest:
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "manifest.json"
     >>> m = Manifest.load(path)
     >>> m.record("coventry/report", {"status": "ok", "hashes": {"notebook": "a"}})
-    >>> m.save(package_version="0.1.0")
+    >>> m.save(package_version="0.1.0")  # True: written (a gate may refuse a stakeholder manifest)
+    True
     >>> Manifest.load(path).is_current("coventry/report", {"notebook": "a"})
     True
     >>> Manifest.load(path).is_current("coventry/report", {"notebook": "b"})
