@@ -28,6 +28,7 @@ __all__ = [
     "sector_colour",
     "place_colour",
     "new_figure",
+    "figure_bbox",
     "save_figure",
     "show_figure",
     "figure_html",
@@ -179,8 +180,38 @@ def new_figure(title: str, alt: str, *, nrows: int = 1, ncols: int = 1, figsize=
     return fig, axes
 
 
-def figure_bytes(fig, fmt: str) -> bytes:
-    """Render ``fig`` to PNG or SVG bytes, with the title and alt text as metadata."""
+def figure_bbox(fig):
+    """The figure's tight bounding box (inches, padded by :rc:`savefig.pad_inches`), measured once.
+
+    This is the box ``savefig(bbox_inches="tight")`` would crop to, measured at the PNG's
+    resolution. Passing it to :func:`figure_bytes` for every format lays the figure out once
+    instead of once per format: the saved images are the same as with ``"tight"``.
+
+    Examples
+    --------
+    >>> fig, ax = new_figure("A title", alt="An empty chart")
+    >>> box = figure_bbox(fig)
+    >>> 0 < box.width <= 8.5 and 0 < box.height <= 5.5
+    True
+    >>> plt.close(fig)
+    """
+    dpi = fig.dpi
+    try:
+        fig.set_dpi(plt.rcParams["savefig.dpi"] if plt.rcParams["savefig.dpi"] != "figure" else dpi)
+        fig.draw_without_rendering()  # positions of legends, colour bars, texts, as a save draws them
+        box = fig.get_tightbbox(fig._get_renderer())
+    finally:
+        fig.set_dpi(dpi)
+    pad = plt.rcParams["savefig.pad_inches"]
+    pad = 0.1 if pad == "layout" else pad
+    return box.padded(pad)
+
+
+def figure_bytes(fig, fmt: str, *, bbox=None) -> bytes:
+    """Render ``fig`` to PNG or SVG bytes, with the title and alt text as metadata.
+
+    ``bbox`` (from :func:`figure_bbox`) is the area saved; by default it is measured now.
+    """
     buf = io.BytesIO()
     title = getattr(fig, "title_text", "")
     alt = getattr(fig, "alt_text", "")
@@ -188,23 +219,29 @@ def figure_bytes(fig, fmt: str) -> bytes:
         metadata = {"Title": title, "Description": alt, "Software": "coordination-in-place"}
     else:
         metadata = {"Title": title, "Description": alt, "Creator": "coordination-in-place", "Date": None}
-    fig.savefig(buf, format=fmt, bbox_inches="tight", metadata=metadata)
+    fig.savefig(buf, format=fmt, bbox_inches=bbox if bbox is not None else figure_bbox(fig), metadata=metadata)
     return buf.getvalue()
 
 
 def save_figure(fig, directory: str | os.PathLike | None, name: str, formats=("png", "svg"),
-                *, png: bytes | None = None) -> list[Path]:
+                *, png: bytes | None = None, bbox=None) -> list[Path]:
     """Save ``fig`` as ``directory/name.png`` and ``.svg``, each written atomically.
 
     ``directory`` empty or None saves nothing (the notebooks' default when run by hand).
-    ``png``, when the PNG is already drawn, is written as it is. Returns the paths written.
+    ``png``, when the PNG is already drawn, is written as it is. The figure is laid out once
+    (``bbox``, from :func:`figure_bbox`, when the caller measured it) for every format.
+    Returns the paths written.
     """
     if not directory:
         return []
     written = []
     for fmt in formats:
         path = Path(directory) / f"{name}.{fmt}"
-        data = png if (fmt == "png" and png is not None) else figure_bytes(fig, fmt)
+        if fmt == "png" and png is not None:
+            data = png
+        else:
+            bbox = bbox if bbox is not None else figure_bbox(fig)
+            data = figure_bytes(fig, fmt, bbox=bbox)
         atomic_write_bytes(path, data)
         written.append(path)
     return written
@@ -259,16 +296,17 @@ def show_figure(fig, caption: str | None = None, *, directory=None, name: str | 
     This is how every notebook shows a figure: the page gets an ``<img alt=...>`` inside a
     ``<figure>`` with a plain-language caption, and ``directory/name.png|svg`` are written
     when ``directory`` is set (the batch runner sets it). The PNG is drawn once and serves
-    both the page and the file. ``finding`` (a sentence from :mod:`analysis.figure_text`)
-    is added to the alt text, and to the saved files' description, so a reader who cannot
-    see the figure learns what it shows.
+    both the page and the file, and the SVG is drawn from the same layout. ``finding`` (a
+    sentence from :mod:`analysis.figure_text`) is added to the alt text, and to the saved
+    files' description, so a reader who cannot see the figure learns what it shows.
     """
     if finding:
         fig.alt_text = alt_text(fig, finding)
     from IPython.display import HTML, display
 
-    png = figure_bytes(fig, "png")
+    bbox = figure_bbox(fig)  # laid out once; the PNG and the SVG are drawn from the same layout
+    png = figure_bytes(fig, "png", bbox=bbox)
     if directory and name:
-        save_figure(fig, directory, name, png=png)
+        save_figure(fig, directory, name, png=png, bbox=bbox)
     display(HTML(figure_html(fig, caption, png=png)))
     plt.close(fig)
