@@ -18,6 +18,7 @@ __all__ = [
     "ipc_kernel_manager_class",
     "WarmKernel",
     "execute_notebook",
+    "study_cache_dir",
     "classify",
 ]
 
@@ -131,13 +132,18 @@ def _record_baseline() -> None:
         _BASELINE["rcParams"] = rc
 
 
-def reset_for_notebook(cwd: str) -> None:
+def reset_for_notebook(cwd: str, cache_dir: str = "") -> None:
     """Give the next notebook a kernel as a fresh one would be, its imports aside.
 
     Runs inside the kernel before each notebook: closes every figure, clears the user
     namespace and the output history (``%reset -f``, in a new session so execution counts
     start at 1 again), restores matplotlib's rcParams, pandas' options and the warnings
     filters to the baseline :func:`warm_up` recorded, and changes to the notebook's folder.
+
+    What the package computed for the study (:mod:`analysis.cache`: the study load, the
+    indicator table, layouts) stays in the kernel's memory for the next page, keyed by the
+    study's content and the code; ``cache_dir`` (empty: none) is where it is also kept on
+    disk across runs.
     """
     import sys
     import warnings
@@ -162,6 +168,12 @@ def reset_for_notebook(cwd: str) -> None:
         _restore_pandas_options(_BASELINE.get("pandas"))
     warnings.filters[:] = _BASELINE.get("warnings", warnings.filters)
     getattr(warnings, "_filters_mutated", lambda: None)()  # the C filter cache sees the change
+    from analysis.cache import CACHE_DIR_ENV
+
+    if cache_dir:
+        os.environ[CACHE_DIR_ENV] = cache_dir
+    else:
+        os.environ.pop(CACHE_DIR_ENV, None)
     os.chdir(cwd)
 
 
@@ -319,7 +331,7 @@ class WarmKernel:
             raise KernelStartError(f"{type(exc).__name__}: {exc} {tail}".strip()) from exc
         self.notebooks_run = 0
 
-    def prepare(self, cwd: str, timeout: float = 60) -> None:
+    def prepare(self, cwd: str, timeout: float = 60, cache_dir: str = "") -> None:
         """Reset the kernel for the next notebook (see :func:`reset_for_notebook`).
 
         Raises
@@ -328,7 +340,7 @@ class WarmKernel:
             When the kernel does not answer or the reset fails.
         """
         try:
-            self._run(_call("reset_for_notebook", str(cwd)), timeout)
+            self._run(_call("reset_for_notebook", str(cwd), str(cache_dir or "")), timeout)
         except Exception as exc:  # noqa: BLE001 -- any failure to reset makes the kernel unusable: reported as one kind
             raise KernelStartError(f"the kernel could not be reset: {type(exc).__name__}: {exc}") from exc
 
@@ -426,7 +438,7 @@ def execute_notebook(kernel: WarmKernel, notebook: str, output: Path, parameters
         try:
             if not kernel.alive:
                 kernel.start(cwd)
-            kernel.prepare(cwd)
+            kernel.prepare(cwd, cache_dir=study_cache_dir(output))
         except KernelStartError as exc:
             kernel.discard()
             if attempt == 1:
@@ -454,6 +466,25 @@ def execute_notebook(kernel: WarmKernel, notebook: str, output: Path, parameters
             if not ok:
                 kernel.discard()
     return "error", "unreachable"
+
+
+def study_cache_dir(output: Path) -> str:
+    """The study's cache folder for a notebook executed into ``output``: ``<study out>/.cache``.
+
+    The runner stages every notebook under ``<study out>/.staging/``; the cache sits beside
+    it, outside every audience's folder. A notebook executed anywhere else gets none ("").
+
+    Examples
+    --------
+    >>> study_cache_dir(Path("/o/example/.staging/run-1/place_report-x/place_report.ipynb"))
+    '/o/example/.cache'
+    >>> study_cache_dir(Path("/tmp/place_report.ipynb"))
+    ''
+    """
+    for folder in Path(output).parents:
+        if folder.name == ".staging":
+            return str(folder.parent / ".cache")
+    return ""
 
 
 def _any_cell_ran(path: Path) -> bool:

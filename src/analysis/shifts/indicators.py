@@ -161,7 +161,16 @@ def indicator_table(study) -> pd.DataFrame:
     >>> row = t.set_index("indicator").loc["vcse_seat_share"]
     >>> float(row["value"]), int(row["n"])
     (25.0, 4)
+
+    Computed once per study content and code version (:func:`analysis.cache.cached`): every
+    page of a run asks for it, and a later run finds it on disk when the runner keeps a cache.
     """
+    from analysis.cache import cached
+
+    return cached(study, "indicator_table", lambda: _indicator_table(study))
+
+
+def _indicator_table(study) -> pd.DataFrame:
     parts = [
         _network_rows(study),
         _board_rows(study),
