@@ -13,7 +13,6 @@ a deliberate change of wording updates the snapshot with ``pytest --snapshot-upd
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import lxml.html
 import pytest
