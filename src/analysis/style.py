@@ -198,8 +198,9 @@ def figure_bbox(fig):
     dpi = fig.dpi
     try:
         fig.set_dpi(plt.rcParams["savefig.dpi"] if plt.rcParams["savefig.dpi"] != "figure" else dpi)
-        fig.draw_without_rendering()  # positions of legends, colour bars, texts, as a save draws them
-        box = fig.get_tightbbox(fig._get_renderer())
+        # measured without drawing: the suite's figures are laid out (tight_layout) when made,
+        # and the extents of texts, legends and colour bars need only a renderer's metrics
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
     finally:
         fig.set_dpi(dpi)
     pad = plt.rcParams["savefig.pad_inches"]
