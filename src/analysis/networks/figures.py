@@ -308,6 +308,12 @@ def draw_network(ax, G, pos: dict, *, size_by: str = "degree", label: str | int 
         tail, head = np.array(ties).T
         at = np.array([pos[v] for v in nodes], dtype=float)
         ax.add_artist(TieArtist(ax, at[tail], at[head], sizes[tail], sizes[head], arrows=G.is_directed()))
+        # the view spans the tied organisations with 5% to spare, as networkx's edge drawing set it
+        ends = at[np.concatenate([tail, head])]
+        low, high = ends.min(axis=0), ends.max(axis=0)
+        pad = 0.05 * (high - low)
+        ax.update_datalim([low - pad, high + pad])
+        ax.autoscale_view()
     xy = np.array([pos[v] for v in nodes], dtype=float).reshape(-1, 2)
     if responded.any():
         ax.scatter(xy[responded, 0], xy[responded, 1], s=sizes[responded],
