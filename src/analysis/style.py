@@ -191,7 +191,7 @@ def figure_bbox(fig):
     --------
     >>> fig, ax = new_figure("A title", alt="An empty chart")
     >>> box = figure_bbox(fig)
-    >>> 0 < box.width <= 8.5 and 0 < box.height <= 5.5
+    >>> bool(0 < box.width <= 8.5 and 0 < box.height <= 5.5)
     True
     >>> plt.close(fig)
     """
