@@ -317,7 +317,8 @@ def draw_network(ax, G, pos: dict, *, size_by: str = "degree", label: str | int 
     xy = np.array([pos[v] for v in nodes], dtype=float).reshape(-1, 2)
     if responded.any():
         ax.scatter(xy[responded, 0], xy[responded, 1], s=sizes[responded],
-                   c=[c for c, r in zip(colours, responded, strict=False) if r], edgecolors="white", linewidths=0.8, zorder=3)
+                   c=[c for c, r in zip(colours, responded, strict=False) if r], edgecolors="white", linewidths=0.8,
+                   zorder=3)
     if (~responded).any():
         ax.scatter(xy[~responded, 0], xy[~responded, 1], s=sizes[~responded], facecolors="white",
                    edgecolors=[c for c, r in zip(colours, responded, strict=False) if not r], linewidths=1.6, zorder=3)
