@@ -164,3 +164,23 @@ def test_change_sections_do_not_repeat_the_baseline():
     assert sections[1][1] == "The previous phase, Before, is the baseline: see above."
     assert change_sections(None, None, "Before") == [
         ("Change", "Before is the first phase of the study, so there is no earlier phase to compare with.")]
+
+
+def test_trust_change_is_the_same_number_in_every_process():
+    """The paired change is summed in one order, so its last digits do not follow Python's hash seed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import networkx as nx\n"
+        "from analysis.networks.change import trust_change_on_kept_ties\n"
+        "ties = [(f'o{i}', f'o{j}') for i in range(12) for j in range(12) if i != j]\n"
+        "g1, g2 = nx.DiGraph(), nx.DiGraph()\n"
+        "for k, (u, v) in enumerate(ties):\n"
+        "    g1.add_edge(u, v, trust=1 + (k * 0.7317) % 3)\n"
+        "    g2.add_edge(u, v, trust=1 + (k * 0.3141) % 3)\n"
+        "print(repr(trust_change_on_kept_ties(g1, g2)['mean_change']))\n"
+    )
+    runs = {subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+                           capture_output=True, text=True, check=True).stdout for seed in ("1", "2", "3")}
+    assert len(runs) == 1

@@ -120,7 +120,7 @@ def trust_change_on_kept_ties(before, after, attr: str = "trust") -> dict:
     1(6): 80-83.
     """
     pairs = []
-    for u, v in ties_kept(before, after) if before.is_directed() else []:
+    for u, v in sorted(ties_kept(before, after), key=str) if before.is_directed() else []:  # sorted: sums in one order
         x, y = as_float(before.edges[u, v].get(attr)), as_float(after.edges[u, v].get(attr))
         if not (math.isnan(x) or math.isnan(y)):
             pairs.append((x, y))
