@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--new-key", action="store_true",
                         help="start a new pseudonym key (the old one is kept aside) and render every stakeholder "
                              "page again; needed when the key was lost after pages were made")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the notebooks on a Dask cluster: 'local' starts one of --jobs processes here, "
+                             "tcp://HOST:8786 uses a running scheduler (see docs/scaling.md)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; print only failures and the index path")
 
 
@@ -60,6 +63,7 @@ def main(args: argparse.Namespace) -> int:
             study=args.study, phases=args.phase, places=args.place, audience=args.audience, jobs=args.jobs,
             timeout=args.timeout, force=args.force, out=args.out, notebooks=args.notebooks,
             progress=_progress_bar(args.quiet), name=args.name, wait=args.wait, new_key=args.new_key,
+            scheduler=args.scheduler,
         )
     except RunError as exc:
         print(f"coordination run: {exc}", file=sys.stderr)

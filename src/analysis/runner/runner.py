@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -268,7 +269,7 @@ class _SignalsInterrupt:
 
 def run(study="data/example", phases=None, places=None, audience="stakeholder", jobs=None, timeout=600.0,
         force=False, out=OUTPUTS_DIR, notebooks=NOTEBOOKS_DIR, progress=None, name=None, wait=False,
-        new_key=False) -> RunReport:
+        new_key=False, scheduler=None) -> RunReport:
     """Execute and render every notebook for each place and phase of a study.
 
     The steps: find the study and notebooks; lock the study's outputs folder and check it
@@ -290,6 +291,10 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
     progress : callable, optional
         Called with the number of notebooks to execute; returns an object with ``update(n)``,
         ``write(message)`` and ``close()`` (a ``tqdm`` bar fits). Nothing is shown by default.
+    scheduler : str, optional
+        Send the notebooks to a Dask cluster instead of local worker processes: ``"local"``
+        starts one of ``jobs`` processes, else the address of a running scheduler
+        (:mod:`analysis.runner.distributed`; docs/scaling.md).
 
     Returns
     -------
@@ -315,13 +320,13 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
     try:
         with _SignalsInterrupt(), RunLock(study_out, wait=wait):
             return _run_locked(study_path, study_out, slug, phases, places, audience, jobs, timeout, force, out,
-                               nb_dir, progress, new_key, version)
+                               nb_dir, progress, new_key, version, scheduler)
     except PermissionError as exc:
         raise RunError(f"cannot write to {exc.filename or study_out}: permission denied") from None
 
 
 def _run_locked(study_path, study_out, slug, phases, places, audience, jobs, timeout, force, out, nb_dir, progress,
-                new_key, version) -> RunReport:
+                new_key, version, scheduler=None) -> RunReport:
     """The run, once its outputs folder is locked (see :func:`run`)."""
     from analysis.disclosure import key_file
 
@@ -357,9 +362,14 @@ def _run_locked(study_path, study_out, slug, phases, places, audience, jobs, tim
     interrupted, indicators = False, None
     phases_touched = sorted({j.phase for j in planned}, key=info.phase_ids.index)
     if todo:
-        results, interrupted, indicators = _run_jobs(todo, info, manifests, jobs or os.cpu_count() or 1, timeout,
-                                                     version, study_out, progress, index_phases=phases_touched,
-                                                     gate=gate, key_path=key_path)
+        run_jobs = _run_jobs
+        if scheduler:
+            from analysis.runner.distributed import run_jobs_dask
+
+            run_jobs = functools.partial(run_jobs_dask, scheduler=scheduler, record=_record, publish=_publish_staged)
+        results, interrupted, indicators = run_jobs(todo, info, manifests, jobs or os.cpu_count() or 1, timeout,
+                                                    version, study_out, progress, index_phases=phases_touched,
+                                                    gate=gate, key_path=key_path)
     index_path = audience_dir / "index.html"
     need_index = bool(results) or not index_path.exists() or any(
         not (audience_dir / ph / "index.html").exists() for ph in phases_touched) or not (study_out / "index.html").exists()

@@ -84,6 +84,16 @@ def _interrupt_once(signum, frame):
     raise KeyboardInterrupt
 
 
+def _on_sigint(handler) -> None:
+    """Set the SIGINT handler, in the main thread only: a Dask worker runs jobs in a thread, where Python
+    refuses handlers (its client stops it, see analysis.runner.distributed)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+
+
 def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, timeout: float | None) -> dict:
     """Execute one notebook and render its page into a staging folder; the parent publishes it.
 
@@ -109,7 +119,7 @@ def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, ti
     staging = Path(tempfile.mkdtemp(prefix=f"{job.stem}-", dir=staging_root))
     # Ctrl-C while a notebook runs: KeyboardInterrupt unwinds papermill, and the kernel is
     # shut down; nothing of this notebook is published.
-    signal.signal(signal.SIGINT, _interrupt_once)
+    _on_sigint(_interrupt_once)
     kernel = _KERNEL if _KERNEL is not None else WarmKernel(())  # a direct call, not in a pool
     try:
         parameters = dict(job.parameters)
@@ -150,7 +160,7 @@ def execute_job(job: Job, context: dict, staging_root: str, failed_root: str, ti
         result.update(status="error", error=f"rendering: {type(exc).__name__}: {exc}"[:300])
         return result
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _on_sigint(signal.SIG_IGN)
         if kernel is not _KERNEL:
             kernel.discard()
         result["seconds"] = round(time.monotonic() - start, 2)
