@@ -1,0 +1,74 @@
+"""Benchmark: render one phase of a national study with local workers and with a Dask LocalCluster.
+
+Run: ``.venv/bin/python benchmarks/bench_scale.py [--places N] [--phase P] [--jobs J] [--only jobs|dask]``.
+The study (150 places by default, analysis.national) is generated once into a temporary folder
+(not timed); then the phase is rendered from scratch with ``--jobs J`` (local worker processes)
+and with ``--scheduler local`` (a LocalCluster of J worker processes, one thread each), each
+into its own outputs folder. For each it prints the pages rendered and failed, the wall time of
+the whole run (planning, which loads and validates the study, included), pages per minute, the
+median seconds of a page (as its worker measured it: execute, render, leak check) overall and per
+notebook, and the load average before and after (the machine may be shared: read the figures
+with it). The figures go in docs/scaling.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from analysis.example import write_study
+from analysis.national import generate_national
+from analysis.runner import runner
+
+
+def _render(study: Path, out: Path, phase: str, jobs: int, scheduler: str | None) -> None:
+    load_before = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    report = runner.run(study=str(study), phases=[phase], jobs=jobs, timeout=600, force=True, out=str(out),
+                        scheduler=scheduler)
+    wall = time.perf_counter() - t0
+    load_after = os.getloadavg()[0]
+    ok = [r for r in report.results if r["status"] == "ok"]
+    label = f"--scheduler {scheduler} ({jobs} workers)" if scheduler else f"--jobs {jobs}"
+    print(f"{label}: {len(ok)} pages rendered, {len(report.failures)} failed in {wall:.0f} s: "
+          f"{len(ok) / wall * 60:.1f} pages per minute; load average {load_before:.1f} before, {load_after:.1f} after")
+    if ok:
+        seconds = [r["seconds"] for r in ok]
+        print(f"  per page: median {statistics.median(seconds):.2f} s (min {min(seconds):.2f}, max {max(seconds):.2f})")
+        for stem in sorted({r["notebook"] for r in ok}):
+            these = [r["seconds"] for r in ok if r["notebook"] == stem]
+            print(f"  {stem}: {len(these)} pages, median {statistics.median(these):.2f} s")
+    for r in report.failures[:5]:
+        print(f"  failed: {r['notebook']} {r['place']}: {r['status']} {r.get('error', '')[:150]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--places", type=int, default=150)
+    parser.add_argument("--phase", default=None, help="the phase to render (default: the study's second)")
+    parser.add_argument("--jobs", type=int, default=2, help="local workers, and Dask workers (default: 2)")
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--only", choices=("jobs", "dask"), help="run one of the two ways only")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cip-bench-scale-") as tmp:
+        folder = Path(tmp) / f"national-{args.places}"
+        t0 = time.perf_counter()
+        tables, settings = generate_national(args.places, seed=args.seed)
+        write_study(folder, tables, settings, args.seed)
+        phases = list(tables["phases"]["phase_id"])
+        phase = args.phase or phases[min(1, len(phases) - 1)]
+        print(f"generated {args.places} places in {time.perf_counter() - t0:.1f} s (not timed); rendering phase "
+              f"{phase!r} of {len(phases)}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+        if args.only in (None, "jobs"):
+            _render(folder, Path(tmp) / "out-jobs", phase, args.jobs, None)
+        if args.only in (None, "dask"):
+            _render(folder, Path(tmp) / "out-dask", phase, args.jobs, "local")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
