@@ -7,8 +7,9 @@ and with ``--scheduler local`` (a LocalCluster of J worker processes, one thread
 into its own outputs folder. For each it prints the pages rendered and failed, the wall time of
 the whole run (planning, which loads and validates the study, included), pages per minute, the
 median seconds of a page (as its worker measured it: execute, render, leak check) overall and per
-notebook, and the load average before and after (the machine may be shared: read the figures
-with it). The figures go in docs/scaling.md.
+notebook, the CPU seconds the run and its workers and kernels used per page (the cost of a page
+whatever else the machine is doing), and the load average before and after (the machine may be
+shared: read the wall-time figures with it). The figures go in docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import os
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -25,17 +27,57 @@ from analysis.national import generate_national
 from analysis.runner import runner
 
 
+class CpuMeter:
+    """CPU seconds used by this process and every process under it (workers, nannies, kernels), sampled.
+
+    Each descendant's user and system time is read every ``interval`` seconds and its last reading
+    kept, so a process that ends between two readings loses at most ``interval`` seconds. On a
+    shared machine this is the cost of the pages whatever the load: wall time is not.
+    """
+
+    def __init__(self, interval: float = 0.5):
+        import psutil
+
+        self.me, self.interval, self.seen, self.done = psutil.Process(), interval, {}, threading.Event()
+        self.start_self = sum(self.me.cpu_times()[:2])
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        import psutil
+
+        for child in self.me.children(recursive=True):
+            try:
+                self.seen[child.pid] = sum(child.cpu_times()[:2])
+            except psutil.Error:
+                pass
+
+    def _watch(self):
+        while not self.done.wait(self.interval):
+            self._read()
+
+    def stop(self) -> float:
+        self._read()
+        self.done.set()
+        self.thread.join()
+        return sum(self.seen.values()) + sum(self.me.cpu_times()[:2]) - self.start_self
+
+
 def _render(study: Path, out: Path, phase: str, jobs: int, scheduler: str | None) -> None:
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
+    meter = CpuMeter()
     report = runner.run(study=str(study), phases=[phase], jobs=jobs, timeout=600, force=True, out=str(out),
                         scheduler=scheduler)
     wall = time.perf_counter() - t0
+    cpu = meter.stop()
     load_after = os.getloadavg()[0]
     ok = [r for r in report.results if r["status"] == "ok"]
     label = f"--scheduler {scheduler} ({jobs} workers)" if scheduler else f"--jobs {jobs}"
     print(f"{label}: {len(ok)} pages rendered, {len(report.failures)} failed in {wall:.0f} s: "
           f"{len(ok) / wall * 60:.1f} pages per minute; load average {load_before:.1f} before, {load_after:.1f} after")
+    if report.results:
+        print(f"  CPU: {cpu:.0f} s in all, {cpu / len(report.results):.1f} s per page (planning and start-up included)")
     if ok:
         seconds = [r["seconds"] for r in ok]
         print(f"  per page: median {statistics.median(seconds):.2f} s (min {min(seconds):.2f}, max {max(seconds):.2f})")

@@ -311,9 +311,16 @@ def run_jobs_dask(todo, info, manifests, jobs, timeout, version, study_out, prog
         bar.write("Interrupted: cancelling the notebooks sent to the cluster...")
         if client is not None and by_future:
             try:
+                running = {key for keys in client.processing().values() for key in keys}
                 client.cancel(list(by_future), force=True)
             except Exception:  # noqa: BLE001 -- the cluster is being closed anyway
-                pass
+                running = set()
+            # as with local workers: a notebook that was running is recorded as interrupted (its
+            # previous good page stays); one still queued is not recorded
+            for fut, job in by_future.items():
+                if fut.key in running:
+                    land(job, {"key": job.key, "status": "interrupted", "error": "stopped by Ctrl-C", "seconds": 0.0,
+                               "outputs": [], "label": "", "failed_notebook": ""})
     finally:
         bar.close()
         if client is not None:
