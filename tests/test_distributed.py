@@ -77,12 +77,16 @@ def test_summary_table_and_exit_status_are_those_of_local_workers(dask_run):
             rows[(parts[0], parts[1])] = line
     for place in ("north", "south"):
         assert " ok " in rows[("ok", place)]
-        assert re.search(r"\berror\b.*ValueError: deliberate failure", rows[("raises", place)])
+        # a stakeholder run prints the error's kind and cell; its message stays in the internal log
+        assert re.search(r"\berror\b.*cell \d+: ValueError$", rows[("raises", place)])
         assert re.search(r"\btimeout\b.*ran past the 30 s timeout", rows[("sleeps", place)])
         assert "kernel died" in rows[("dies", place)]
     assert " ok " in rows[("overview", "all-places")]
     assert "3 rendered, 6 failed, 0 up to date" in printed
-    assert f"Executed notebooks with their errors are kept in {dask_run['out'] / 'failed' / 'stakeholder'}" in printed
+    assert f"Executed notebooks with their errors are kept in {report.failed_dir}" in printed
+    assert report.failed_dir == dask_run["out"] / ".internal" / "failed" / "stakeholder"
+    log = (dask_run["out"] / ".internal" / "errors.jsonl").read_text()
+    assert log.count("ValueError: deliberate failure") == 2
     # the progress bar was told of the nine notebooks, moved once for each, and closed
     [bar] = dask_run["bars"]
     assert (bar.total, bar.done, bar.closed) == (9, 9, True)
@@ -92,7 +96,7 @@ def test_summary_table_and_exit_status_are_those_of_local_workers(dask_run):
 @pytest.mark.parametrize("name, ename", [("raises", "ValueError"), ("sleeps", "CellTimeoutError"),
                                          ("dies", "DeadKernelError")])
 def test_failed_notebook_comes_back_and_is_kept_with_its_error(dask_run, name, ename):
-    kept = dask_run["out"] / "failed" / "stakeholder" / "before" / "north" / f"{name}.ipynb"
+    kept = dask_run["out"] / ".internal" / "failed" / "stakeholder" / "before" / "north" / f"{name}.ipynb"
     nb = nbformat.read(str(kept), as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert [e.ename for e in errors] == [ename]
@@ -109,6 +113,7 @@ def test_manifest_records_every_outcome(dask_run):
                         "south/raises": "error", "north/sleeps": "timeout", "south/sleeps": "timeout",
                         "north/dies": "kernel died", "south/dies": "kernel died"}
     entry = m["entries"]["north/ok"]
+    assert set(entry["hashes"]) == {"notebook", "parameters", "study", "code", "key"}
     assert entry["seconds"] > 0
     assert sorted(entry["outputs"]) == ["ok.html", "ok.ipynb", "organisations-by-sector.png",
                                         "organisations-by-sector.svg"]
@@ -169,24 +174,30 @@ def test_a_job_whose_study_is_not_on_the_worker_fails_with_a_plain_reason(tmp_pa
 
     res = dask_runner.execute_job_remote(job, {}, 10, analysis.__version__)
     assert res["status"] == "error" and res["files"] == [] and res["failed"] is None
-    assert res["error"] == (f"the study {tmp_path / 'absent'} is not on worker this machine: the study and notebooks "
-                            "must be at the same path on every worker (docs/scaling.md)")
+    assert res["error"] == (f"the study {tmp_path / 'absent'} is not on worker this machine: the study, notebooks "
+                            "and key must be at the same path on every worker (docs/scaling.md)")
     other = dask_runner.execute_job_remote(job, {}, 10, "0.0.0-other")
     assert other["error"].endswith("the run 0.0.0-other: install the same version on every worker")
 
 
-def test_files_a_worker_sends_back_are_written_page_last_and_names_checked(tmp_path):
+def test_what_a_worker_sends_back_is_staged_for_the_gate_and_names_checked(tmp_path):
     job = runner.Job("nb.ipynb", "nb", "north", "before", "internal", {}, str(tmp_path / "page"), {})
-    sent = {"key": "north/nb", "status": "ok", "error": "", "label": "Nb", "seconds": 1.0, "outputs": [],
-            "files": [("nb.html", b"<p>page</p>"), ("fig.png", b"png"), ("nb.ipynb", b"{}")], "failed": None}
-    res = dask_runner._write_back(job, dict(sent), tmp_path / "failed")
-    assert res["status"] == "ok" and res["outputs"] == ["fig.png", "nb.ipynb", "nb.html"]
-    assert (tmp_path / "page" / "nb.html").read_bytes() == b"<p>page</p>"
+    sent = {"key": "north/nb", "status": "staged", "error": "", "label": "Nb", "seconds": 1.0, "outputs": [],
+            "files": [("fig.png", b"png"), ("nb.ipynb", b"{}"), ("nb.html", b"<p>page</p>")], "failed": None}
+    res = dask_runner._receive(job, dict(sent), tmp_path / "staging", tmp_path / "failed")
+    staged = Path(res["staging"])
+    assert res["status"] == "staged" and staged.parent == tmp_path / "staging"
+    assert {p.name: p.read_bytes() for p in staged.iterdir()} == {"fig.png": b"png", "nb.ipynb": b"{}",
+                                                                  "nb.html": b"<p>page</p>"}
     assert "files" not in res and "failed" not in res
+    assert not (tmp_path / "page").exists()  # publishing is the gate's, not this step's
     for bad in ("../escape.html", ".hidden", "sub/x.png"):
-        res = dask_runner._write_back(job, dict(sent, files=[(bad, b"x")]), tmp_path / "failed")
+        res = dask_runner._receive(job, dict(sent, files=[(bad, b"x")]), tmp_path / "staging", tmp_path / "failed")
         assert res["status"] == "error" and res["error"] == f"worker sent a file named {bad!r}"
-    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["fig.png", "nb.html", "nb.ipynb"]
+    failed = dict(sent, status="error", error="cell 2: ValueError", files=[], failed=b'{"cells": []}')
+    res = dask_runner._receive(job, failed, tmp_path / "staging", tmp_path / "failed")
+    kept = tmp_path / "failed" / "before" / "north" / "nb.ipynb"
+    assert res["failed_notebook"] == str(kept) and kept.read_bytes() == b'{"cells": []}'
 
 
 def _visible_text(path: Path) -> str:

@@ -1,12 +1,13 @@
 """`coordination run --scheduler`: the notebook jobs on a Dask distributed cluster.
 
-The run's own process (the client) plans the jobs, records the manifests and writes every
-file into the outputs folder, exactly as with local worker processes; the Dask workers
-only execute and render. Each worker keeps one warm kernel between the notebooks it runs
-(:class:`WarmKernelPlugin`), renders a page in a scratch folder of its own
-(:func:`execute_job_remote`) and sends the files back as bytes, so no shared filesystem is
-assumed for the outputs. The study and the notebooks are read by the workers at the paths
-the client gives: they must be at the same path on every worker (docs/scaling.md).
+The run's own process (the client) plans the jobs, publishes every page through the
+run's publication gate, records the manifests, exactly as with local worker processes; the
+Dask workers only execute and render. Each worker keeps one warm kernel between the
+notebooks it runs (:class:`WarmKernelPlugin`), stages a page in a scratch folder of its own
+(:func:`execute_job_remote`) and sends the staged files back as bytes, so no shared
+filesystem is assumed for the outputs. The study, the notebooks and the run's pseudonym key
+are read by the workers at the paths the client gives: they must be at the same path on
+every worker (docs/scaling.md).
 
 ``--scheduler local`` starts a ``LocalCluster`` of ``--jobs`` worker processes, one thread
 each, for the run's length; any other value is the address of a running scheduler
@@ -20,9 +21,6 @@ WorkerPlugin, as_completed).
 
 from __future__ import annotations
 
-import dataclasses
-import html
-import json
 import logging
 import os
 import shutil
@@ -31,7 +29,9 @@ import threading
 import time
 from pathlib import Path
 
+from analysis.disclosure import KEY_FILE_ENV
 from analysis.files import atomic_write_bytes
+from analysis.runner.gate import public_error
 from analysis.runner.jobs import CROSS_PLACE_DIR, FAILED_DIR, Job, RunError
 from analysis.runner.kernels import WARM_MODULES, WarmKernel, notebook_imports
 from analysis.runner.render import index_indicators, page_context, rendered_at_now
@@ -43,6 +43,8 @@ LOCAL_SCHEDULER = "local"
 _PLUGIN_NAME = "coordination-warm-kernel"
 #: Seconds to wait for a scheduler to answer before the run is refused.
 _CONNECT_TIMEOUT = 30
+#: Where the run's process stages what workers send, beside the outputs (as local runs do: runner._STAGING_DIR).
+_STAGING_DIR = ".staging"
 
 
 def _worker_plugin_base():
@@ -66,17 +68,21 @@ class WarmKernelPlugin(_worker_plugin_base()):
     ----------
     modules : sequence of str
         What the kernel imports when it starts (see :data:`~analysis.runner.kernels.WARM_MODULES`).
+    env : dict, optional
+        Set in the worker's environment before the kernel starts (the run's pseudonym key file).
     """
 
     name = _PLUGIN_NAME
 
-    def __init__(self, modules=WARM_MODULES):
+    def __init__(self, modules=WARM_MODULES, env=None):
         self.modules = list(modules)
+        self.env = dict(env or {})
         self.kernel = None
 
     def setup(self, worker=None) -> None:
         from analysis.runner import worker as runner_worker
 
+        os.environ.update(self.env)
         os.environ.setdefault("MPLBACKEND", "Agg")
         # nbclient logs timeouts and dead kernels as they happen; the run's summary table reports them
         for name in ("papermill", "traitlets", "nbclient", "asyncio", "analysis.leakcheck"):
@@ -110,20 +116,6 @@ def _page_order(stem: str):
     return lambda name: (order.get(name, 0), name)
 
 
-def _rehome(name: str, data: bytes, scratch: str, final: str) -> bytes:
-    """Replace the worker's scratch folder by the page's folder in a file's text (where a figure lands)."""
-    if name.endswith(".ipynb"):
-        pairs = [(json.dumps(scratch)[1:-1], json.dumps(final)[1:-1])]
-    elif name.endswith(".html"):
-        pairs = [(html.escape(scratch), html.escape(final)), (scratch, final)]
-    else:
-        return data
-    text = data.decode("utf-8")
-    for old, new in pairs:
-        text = text.replace(old, new)
-    return text.encode("utf-8")
-
-
 def _worker_address() -> str:
     try:
         from distributed import get_worker
@@ -134,19 +126,19 @@ def _worker_address() -> str:
 
 
 def execute_job_remote(job: Job, context: dict, timeout: float | None, version: str) -> dict:
-    """Run on a Dask worker: execute and render one job in a scratch folder; return the files as bytes.
+    """Run on a Dask worker: execute and render one job in a scratch folder; return the staged files as bytes.
 
     The job runs as in a local worker (:func:`analysis.runner.worker.execute_job`: the
-    worker's warm kernel, the cell timeout, the leak check of stakeholder pages), but its
-    page lands in a scratch folder of the worker, which is read back and removed: nothing
-    is written where the client's outputs are.
+    worker's warm kernel, the cell timeout), staging its page in a scratch folder of the
+    worker, which is read back and removed: nothing is written where the client's outputs
+    are. The run's process leak-checks and publishes what comes back.
 
     Returns
     -------
     dict
-        As ``execute_job``'s, plus ``files``, a list of (name, bytes) in publishing order
-        (figures, executed notebook, page) when the page rendered, and ``failed``, the
-        executed notebook's bytes when it failed and ran far enough to be kept.
+        As ``execute_job``'s, without ``staging``, plus ``files``, a list of (name, bytes) in
+        publishing order (figures, executed notebook, page) when the page was staged, and
+        ``failed``, the executed notebook's bytes when it failed and ran far enough to be kept.
     """
     import analysis
     from analysis.runner.worker import execute_job
@@ -156,23 +148,25 @@ def execute_job_remote(job: Job, context: dict, timeout: float | None, version: 
     if analysis.__version__ != version:
         return dict(base, error=f"worker {_worker_address()} has analysis {analysis.__version__}, the run "
                                 f"{version}: install the same version on every worker")
-    for what, path in (("study", job.parameters["study"]), ("notebook", job.notebook)):
+    needed = [("study", job.parameters["study"]), ("notebook", job.notebook)]
+    if job.audience == "stakeholder" and os.environ.get(KEY_FILE_ENV):
+        needed.append(("pseudonym key", os.environ[KEY_FILE_ENV]))
+    for what, path in needed:
         if not Path(path).exists():
-            return dict(base, error=f"the {what} {path} is not on worker {_worker_address()}: the study and "
-                                    f"notebooks must be at the same path on every worker (docs/scaling.md)")
+            return dict(base, error=f"the {what} {path} is not on worker {_worker_address()}: the study, notebooks "
+                                    f"and key must be at the same path on every worker (docs/scaling.md)")
     scratch = Path(tempfile.mkdtemp(prefix="cip-dask-"))
     try:
-        page_dir, staging, failed_root = scratch / "page", scratch / "staging", scratch / "failed"
-        staging.mkdir()
-        res = execute_job(dataclasses.replace(job, out_dir=str(page_dir)), context, str(staging), str(failed_root),
-                          timeout)
-        res = dict(res, files=[], failed=None, error=res.get("error", "").replace(str(page_dir), job.out_dir))
-        if res["status"] == "ok":
-            names = sorted(res["outputs"], key=_page_order(job.stem))
-            res["files"] = [(n, _rehome(n, (page_dir / n).read_bytes(), str(page_dir), job.out_dir)) for n in names]
+        staging_root, failed_root = scratch / "staging", scratch / "failed"
+        staging_root.mkdir()
+        res = dict(execute_job(job, context, str(staging_root), str(failed_root), timeout), files=[], failed=None)
+        staged = res.pop("staging", None)
+        if res["status"] == "staged" and staged:
+            names = sorted((p.name for p in Path(staged).iterdir() if p.is_file()), key=_page_order(job.stem))
+            res["files"] = [(n, (Path(staged) / n).read_bytes()) for n in names]
         kept = res.get("failed_notebook")
         if kept and Path(kept).is_file():
-            res["failed"] = _rehome(".ipynb", Path(kept).read_bytes(), str(page_dir), job.out_dir)
+            res["failed"] = Path(kept).read_bytes()
         res["failed_notebook"] = ""
         return res
     finally:
@@ -187,8 +181,9 @@ def _safe_name(name) -> bool:
     return isinstance(name, str) and name == Path(name).name and not name.startswith(".") and name not in ("", "..")
 
 
-def _write_back(job: Job, res: dict, failed_root: Path) -> dict:
-    """Write what a worker sent into the outputs folder (each file atomically; the page last)."""
+def _receive(job: Job, res: dict, staging_root: Path, failed_root: Path) -> dict:
+    """Put what a worker sent where a local worker would have: staged files in a staging folder of this
+    run (for the publication gate), a failed notebook in the run's internal failed folder."""
     files, failed = res.pop("files", None) or [], res.pop("failed", None)
     res = dict(res)
     try:
@@ -197,18 +192,17 @@ def _write_back(job: Job, res: dict, failed_root: Path) -> dict:
             kept.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(kept, failed)
             res["failed_notebook"] = str(kept)
-        if res["status"] == "ok":
+        if res["status"] == "staged":
             bad = [n for n, _ in files if not _safe_name(n)]
             if bad:
                 return dict(res, status="error", error=f"worker sent a file named {bad[0]!r}", outputs=[])
-            out = Path(job.out_dir)
-            out.mkdir(parents=True, exist_ok=True)
-            files = sorted(files, key=lambda f: _page_order(job.stem)(f[0]))
+            staging_root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f"{job.stem}-", dir=staging_root))
             for name, data in files:
-                atomic_write_bytes(out / name, data)
-            res["outputs"] = [n for n, _ in files]
+                atomic_write_bytes(staging / name, data)
+            res["staging"] = str(staging)
     except OSError as exc:
-        return dict(res, status="error", error=f"writing the page: {type(exc).__name__}: {exc}"[:300], outputs=[])
+        return dict(res, status="error", error=f"receiving the page: {type(exc).__name__}: {exc}"[:300], outputs=[])
     return res
 
 
@@ -254,40 +248,52 @@ def _connect(scheduler: str, workers: int):
         raise RunError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}: {exc})") from None
 
 
-def run_jobs_dask(todo, info, manifests, jobs, timeout, version, study_out, progress=None, index_phases=(), *,
-                  scheduler: str, record):
-    """Execute ``todo`` on a Dask cluster; record each outcome in its manifest as it lands.
+def run_jobs_dask(todo, info, manifests, jobs, timeout, version, study_out, progress=None, index_phases=(), gate=None,
+                  key_path=None, *, scheduler: str, record, publish):
+    """Execute ``todo`` on a Dask cluster; publish and record each outcome as it lands.
 
     The contract of :func:`analysis.runner.runner._run_jobs`: returns the results (one dict
     per job, sorted by phase, notebook and place), whether the run was interrupted, and the
-    headline figures of the ``index_phases`` index pages.
+    headline figures of the ``index_phases`` index pages. What a worker staged is published
+    here, through ``gate``, by the runner's own ``publish``.
 
     Parameters
     ----------
     scheduler : str
         ``"local"`` (a LocalCluster of ``jobs`` processes, one thread each) or a scheduler's address.
     record : callable
-        ``record(manifest, job, result, info, version)``: the runner's manifest entry for one outcome.
+        ``record(manifest, job, result, info, version, gate)``: the runner's manifest entry for one outcome.
+    publish : callable
+        ``publish(result, job, gate, failed_root)``: the runner's publication of a staged page.
     """
     from distributed import as_completed
 
+    if gate is None:
+        raise ValueError("run_jobs_dask publishes through the run's publication gate: give gate=")
     workers = max(1, min(jobs, len(todo)))
     bar = progress(len(todo)) if progress else _Quiet()
     failed_root = Path(study_out) / FAILED_DIR / todo[0].audience
+    run_staging = Path(study_out) / _STAGING_DIR / f"run-{os.getpid()}-{int(time.time())}"
     rendered = rendered_at_now()
     warm = list(dict.fromkeys(list(WARM_MODULES) + notebook_imports(sorted({j.notebook for j in todo}))))
+    env = {KEY_FILE_ENV: str(key_path)} if key_path else {}
     results, interrupted, indicators = [], False, None
     client = cluster = None
     by_future: dict = {}
 
     def land(job, res):
-        record(manifests[job.phase], job, res, info, version)
-        results.append(dict(res, notebook=job.stem, place=job.place or CROSS_PLACE_DIR, phase=job.phase))
+        if res["status"] == "staged":
+            res = publish(res, job, gate, failed_root)
+        record(manifests[job.phase], job, res, info, version, gate)
+        shown = res.get("error", "")
+        if job.audience == "stakeholder" and res["status"] != "ok":
+            shown = public_error(res["status"], shown)
+        results.append(dict(res, error=shown, notebook=job.stem, place=job.place or CROSS_PLACE_DIR, phase=job.phase))
         bar.update(1)
 
     try:
         client, cluster = _connect(scheduler, workers)
-        client.register_plugin(WarmKernelPlugin(warm), name=_PLUGIN_NAME)
+        client.register_plugin(WarmKernelPlugin(warm, env), name=_PLUGIN_NAME)
         priority = _priorities(todo, manifests)
         for i, job in enumerate(todo):
             fut = client.submit(execute_job_remote, job, page_context(info, job, version, rendered), timeout, version,
@@ -301,7 +307,7 @@ def run_jobs_dask(todo, info, manifests, jobs, timeout, version, study_out, prog
         for fut in as_completed(list(by_future)):
             job = by_future.pop(fut)
             try:
-                res = _write_back(job, fut.result(), failed_root)
+                res = _receive(job, fut.result(), run_staging, failed_root)
             except Exception as exc:  # noqa: BLE001 -- a worker died, or the task could not run: that job failed
                 res = {"key": job.key, "status": "error", "error": f"worker: {type(exc).__name__}: {exc}"[:300],
                        "seconds": 0.0, "outputs": [], "label": "", "failed_notebook": ""}
@@ -319,8 +325,8 @@ def run_jobs_dask(todo, info, manifests, jobs, timeout, version, study_out, prog
             # previous good page stays); one still queued is not recorded
             for fut, job in by_future.items():
                 if fut.key in running:
-                    land(job, {"key": job.key, "status": "interrupted", "error": "stopped by Ctrl-C", "seconds": 0.0,
-                               "outputs": [], "label": "", "failed_notebook": ""})
+                    land(job, {"key": job.key, "status": "interrupted", "error": "stopped by an interrupt",
+                               "seconds": 0.0, "outputs": [], "label": "", "failed_notebook": ""})
     finally:
         bar.close()
         if client is not None:
@@ -332,5 +338,10 @@ def run_jobs_dask(todo, info, manifests, jobs, timeout, version, study_out, prog
             client.close()
         if cluster is not None:
             cluster.close()
+        shutil.rmtree(run_staging, ignore_errors=True)
+        try:
+            run_staging.parent.rmdir()
+        except OSError:
+            pass
     results.sort(key=lambda r: (info.phase_ids.index(r["phase"]), r["notebook"], r["place"]))
     return results, interrupted, indicators
