@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -140,6 +141,7 @@ def test_each_worker_keeps_one_warm_kernel_and_stops_it_at_the_end(tmp_path):
     """One worker runs four notebooks on one kernel (the plugin's); the kernel is gone when the run ends."""
     study = write_study(tmp_path / "tiny")
     nbs = copy_fixture_notebooks(tmp_path / "nbs", "isolation_1_leaves_state", "isolation_2_checks_clean")
+    scratch_before = set(Path(tempfile.gettempdir()).glob("cip-dask-worker-*"))
     report = runner.run(study=str(study), notebooks=str(nbs), out=str(tmp_path / "out"), phases=["before"],
                         jobs=1, audience="internal", timeout=TIMEOUT, scheduler="local")
     assert report.exit_status == 0, report.summary()
@@ -153,6 +155,8 @@ def test_each_worker_keeps_one_warm_kernel_and_stops_it_at_the_end(tmp_path):
     assert len(pids) == 1  # the same kernel process ran all four (the second found none of the first's state)
     with pytest.raises(ProcessLookupError):
         os.kill(pids.pop(), 0)  # the plugin's teardown shut it down
+    # and removed the worker's scratch folder
+    assert set(Path(tempfile.gettempdir()).glob("cip-dask-worker-*")) - scratch_before == set()
 
 
 def test_cli_refuses_a_scheduler_it_cannot_reach(tmp_path, capsys, monkeypatch):

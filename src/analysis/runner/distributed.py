@@ -45,6 +45,9 @@ _PLUGIN_NAME = "coordination-warm-kernel"
 _CONNECT_TIMEOUT = 30
 #: Where the run's process stages what workers send, beside the outputs (as local runs do: runner._STAGING_DIR).
 _STAGING_DIR = ".staging"
+#: On a worker: the folder under which its jobs stage their pages (the plugin's; removed at teardown, so a
+#: job cut short by a closing worker leaves nothing behind).
+_SCRATCH_ROOT = None
 
 
 def _worker_plugin_base():
@@ -77,7 +80,7 @@ class WarmKernelPlugin(_worker_plugin_base()):
     def __init__(self, modules=WARM_MODULES, env=None):
         self.modules = list(modules)
         self.env = dict(env or {})
-        self.kernel = None
+        self.kernel = self.scratch = None
 
     def setup(self, worker=None) -> None:
         from analysis.runner import worker as runner_worker
@@ -91,13 +94,21 @@ class WarmKernelPlugin(_worker_plugin_base()):
             runner_worker._KERNEL.discard()
         self.kernel = WarmKernel(self.modules)
         runner_worker._KERNEL = self.kernel
+        global _SCRATCH_ROOT
+        self.scratch = _SCRATCH_ROOT = tempfile.mkdtemp(prefix="cip-dask-worker-")
 
     def teardown(self, worker=None) -> None:
         from analysis.runner import worker as runner_worker
 
+        global _SCRATCH_ROOT
         kernel, self.kernel = self.kernel, None
         if runner_worker._KERNEL is kernel:
             runner_worker._KERNEL = None
+        scratch, self.scratch = self.scratch, None
+        if scratch:
+            if _SCRATCH_ROOT == scratch:
+                _SCRATCH_ROOT = None
+            shutil.rmtree(scratch, ignore_errors=True)
         if kernel is not None:
             # in a thread of its own: teardown may run inside the worker's event loop, and the
             # kernel's manager runs its own (discard kills the process if it will not stop)
@@ -155,7 +166,7 @@ def execute_job_remote(job: Job, context: dict, timeout: float | None, version: 
         if not Path(path).exists():
             return dict(base, error=f"the {what} {path} is not on worker {_worker_address()}: the study, notebooks "
                                     f"and key must be at the same path on every worker (docs/scaling.md)")
-    scratch = Path(tempfile.mkdtemp(prefix="cip-dask-"))
+    scratch = Path(tempfile.mkdtemp(prefix="cip-dask-", dir=_SCRATCH_ROOT))
     try:
         staging_root, failed_root = scratch / "staging", scratch / "failed"
         staging_root.mkdir()
