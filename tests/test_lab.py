@@ -200,7 +200,7 @@ def browser():
 def _figure_cells(path: Path) -> list[int]:
     """Positions, among the code cells, of the cells that draw a figure."""
     cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
-    return [i for i, c in enumerate(cells) if "show_figure(" in "".join(c["source"])]
+    return [i for i, c in enumerate(cells) if any(call in "".join(c["source"]) for call in ("show_figure(", "page.figure("))]
 
 
 def _parameters(path: Path, study: Path) -> str:

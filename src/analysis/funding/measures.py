@@ -174,7 +174,9 @@ def funding_measures(grants: pd.DataFrame, organisations: pd.DataFrame | None = 
         phase_order = list(g.sort_values("Award Date")["phase_id"].drop_duplicates()) if "Award Date" in g \
             else sorted(frame["phase_id"].unique())
     pairs = frame[["place_id", "phase_id", "recipient"]].drop_duplicates()
-    if phases is not None and len(phases):
+    if not len(pairs):  # no grant in any place and phase: nobody newly funded, and nothing to compare
+        pairs = pairs.assign(new=pd.Series(dtype=bool))
+    elif phases is not None and len(phases):
         first_date = first_award_dates(grants)
         start_of = dict(zip(phases["phase_id"].astype(str), pd.to_datetime(phases["start_date"]), strict=False))
         first_seen = pairs["recipient"].str.strip().str.casefold().map(first_date)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import os
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -285,8 +286,7 @@ def _page_entry(phase_dir: Path, failed_dir: Path, audience: str, place_dir: str
             page["note"] = str(entry.get("error") or "")[:300]
             kept = failed_dir / phase_dir.name / place_dir / f"{stem}.ipynb"
             if kept.exists():
-                page["failed_href"] = href("..", "..", failed_dir.parent.name, audience, phase_dir.name, place_dir,
-                                           f"{stem}.ipynb")
+                page["failed_href"] = href(*Path(os.path.relpath(kept, phase_dir)).parts)
     if absent and page["status_class"] != "failed":
         page.update(status="no data yet", status_class="absent", note=absent)
     return page
