@@ -200,7 +200,8 @@ def browser():
 def _figure_cells(path: Path) -> list[int]:
     """Positions, among the code cells, of the cells that draw a figure."""
     cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
-    return [i for i, c in enumerate(cells) if any(call in "".join(c["source"]) for call in ("show_figure(", "page.figure("))]
+    calls = ("show_figure(", "page.figure(")
+    return [i for i, c in enumerate(cells) if any(call in "".join(c["source"]) for call in calls)]
 
 
 def _parameters(path: Path, study: Path) -> str:

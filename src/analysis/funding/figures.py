@@ -12,6 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from analysis.absence import Absent, count_noun
 from analysis.style import OKABE_ITO, new_figure, sector_colour, sector_label
 
 __all__ = ["awards_over_time", "grant_size_distribution", "funder_recipient_map"]
@@ -121,7 +122,8 @@ def grant_size_distribution(grants: pd.DataFrame, phase_order, phase_labels: dic
     described = "; ".join(f"{lab}: median £{medians[lab]:,.0f}" for lab in labels if lab in medians.index)
     alt = (f"Dot and box plot of the size of each grant to organisations in {place_name}, by phase, on a logarithmic "
            f"scale in pounds. {described or 'No grants.'}"
-           + (f" {int((~gbp).sum())} grants in other currencies are not shown." if (~gbp).any() else ""))
+           + (f" {count_noun(int((~gbp).sum()), 'grant')} in other currencies "
+              f"{'is' if int((~gbp).sum()) == 1 else 'are'} not shown." if (~gbp).any() else ""))
     fig, ax = new_figure(f"Size of grants in {place_name}, by phase", alt, figsize=(8, 1.2 + 0.8 * len(labels)))
     positions = {lab: i for i, lab in enumerate(labels)}
     rng = np.random.default_rng(0)  # fixed jitter: the figure is the same on every run
@@ -169,12 +171,17 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
     recipients = sorted((n for n, d in B.nodes(data=True) if d["bipartite"] == 1),
                         key=lambda n: (min((funders.index(f) for f in B[n]), default=0), -B.degree(n, weight="value")))
     group = dict(zip(organisations["org_id"].astype(str), organisations.get("sector_group", pd.Series(dtype=str)), strict=False))
+    if not funders:
+        return Absent(f"No grants were awarded to organisations in {place_name} in the {phase_label} phase, "
+                      "so there is no map of who funded whom.")
     outside_f = sum(1 for n in funders if not B.nodes[n]["in_study"])
     outside_r = sum(1 for n in recipients if not B.nodes[n]["in_study"])
-    alt = (f"Network diagram of {len(funders)} funders on the left and the {len(recipients)} organisations they funded "
-           f"in {place_name} in the {phase_label} phase on the right, joined by lines as thick as the value awarded. "
-           f"{outside_f} funders and {outside_r} recipients are outside the study and are shown in grey, named where "
-           "this page may name them.")
+    outside = " and ".join(count_noun(n, what) for n, what in ((outside_f, "funder"), (outside_r, "recipient")) if n)
+    alt = (f"Network diagram of {count_noun(len(funders), 'funder')} on the left and the "
+           f"{count_noun(len(recipients), 'organisation')} they funded in {place_name} in the {phase_label} phase "
+           "on the right, joined by lines as thick as the value awarded."
+           + (f" {outside} {'is' if outside_f + outside_r == 1 else 'are'} outside the study and shown in grey, "
+              "named where this page may name them." if outside else ""))
     height = max(3.0, 0.28 * max(len(funders), len(recipients)) + 1.2)
     fig, ax = new_figure(f"Who funded whom in {place_name}: {phase_label}", alt, figsize=(8, height))
     pos = {}

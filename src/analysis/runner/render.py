@@ -367,7 +367,8 @@ def write_indexes(info, study_out: Path, audience: str, phases: list[str], versi
         crumbs=[{"label": audience_label, "href": ""}], links=phase_links, links_heading="Phases"))
 
     audience_links = [{"label": f"{AUDIENCE_LABELS.get(a, a)} reports", "href": href(a, "index.html"),
-                       "note": "Organisations named." if a == "internal" else "Organisations under pseudonyms; small numbers suppressed."}
+                       "note": "Organisations named." if a == "internal"
+                       else "Organisations under pseudonyms; small numbers suppressed."}
                       for a in AUDIENCE_LABELS if (study_out / a / "index.html").exists()]
     write(study_out / "index.html", index_page(
         **common, title=info.name, kicker="Coordination in place", heading=info.name,

@@ -186,7 +186,8 @@ def mark_failure(nb_path: Path, status: str, message: str, timeout: float | None
     evalue = (f"the cell ran for more than {timeout:g} s and was stopped" if status == "timeout" and timeout
               else message)
     started = [i for i, c in enumerate(nb.cells)
-               if c.cell_type == "code" and c.get("metadata", {}).get("papermill", {}).get("status", "pending") != "pending"]
+               if c.cell_type == "code"
+               and c.get("metadata", {}).get("papermill", {}).get("status", "pending") != "pending"]
     if started:  # the last cell that started is the one that was running when it stopped
         index = started[-1]
         cell = nb.cells[index]
