@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--new-key", action="store_true",
                         help="start a new pseudonym key (the old one is kept aside) and render every stakeholder "
                              "page again; needed when the key was lost after pages were made")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print each page to a PDF beside it, for board papers (needs Debian's chromium)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; print only failures and the index path")
 
 
@@ -60,9 +62,12 @@ def main(args: argparse.Namespace) -> int:
             study=args.study, phases=args.phase, places=args.place, audience=args.audience, jobs=args.jobs,
             timeout=args.timeout, force=args.force, out=args.out, notebooks=args.notebooks,
             progress=_progress_bar(args.quiet), name=args.name, wait=args.wait, new_key=args.new_key,
+            pdf=args.pdf,
         )
     except RunError as exc:
         print(f"coordination run: {exc}", file=sys.stderr)
         return 2
+    if report.pdf_note:
+        print(f"coordination run: {report.pdf_note}", file=sys.stderr)
     print(report.summary(quiet=args.quiet))
     return report.exit_status
