@@ -151,7 +151,8 @@ def grant_size_distribution(grants: pd.DataFrame, phase_order, phase_labels: dic
               loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=9)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
-    return downloads.attach_data(fig, shown[["phase", "Amount Awarded"]].rename(columns={"Amount Awarded": "amount_gbp"}))
+    return downloads.attach_data(fig, shown[["phase", "Amount Awarded"]].rename(
+        columns={"Amount Awarded": "amount_gbp"}))
 
 
 def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name: str, phase_label: str,

@@ -67,7 +67,8 @@ def pdf_unavailable() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401 -- only whether it is there
     except ImportError:
-        return "no PDF written: the Python package playwright is not installed (pip install 'coordination-in-place[pdf]')."
+        return ("no PDF written: the Python package playwright is not installed "
+                "(pip install 'coordination-in-place[pdf]').")
     return None
 
 
