@@ -76,20 +76,27 @@ def test_the_index_links_each_pdf(printed):
     assert '<a class="cip-pdf" href="all-places/overview.pdf"' in index
 
 
-def test_stakeholder_pdfs_pass_the_leak_check_and_a_leaking_pdf_is_not_written(printed, tmp_path):
+def test_stakeholder_pdfs_pass_the_leak_check_and_a_leaking_pdf_is_not_published(printed, tmp_path):
     from analysis import load_study
+    from analysis.leakcheck import leak_terms
+    from analysis.runner.gate import PublicationGate
 
     _, phase_dir, study = printed
     original = load_study(study)
     assert check_rendered(original, list(phase_dir.rglob("*.pdf"))) == []
-    # the same check stops a page that names an organisation: its PDF is not written
-    page = tmp_path / "named.html"
+    # the publication gate stops a stakeholder page that names an organisation: its PDF is not published
+    folder = tmp_path / "stakeholder" / "spring" / "north"
+    folder.mkdir(parents=True)
+    page = folder / "named.html"
     page.write_text("<!DOCTYPE html><html lang='en'><body><p>Thanks to Riverside Youth Project</p></body></html>")
-    (tmp_path / "named.pdf").write_bytes(b"an old PDF")
-    problems = pdf.print_pdfs([page], check=pdf._leak_check(str(study)))
-    assert not (tmp_path / "named.pdf").exists()
-    assert problems[page].startswith(f"{tmp_path / 'named.pdf'}: not written, leak check: organisation name found")
-    assert "Riverside" not in problems[page]
+    (folder / "named.pdf").write_bytes(b"an old PDF")
+    gate = PublicationGate(tmp_path, lambda: leak_terms(original))
+    problems = pdf.print_pdfs([page], publish=pdf.through_gate(gate))
+    assert not (folder / "named.pdf").exists()
+    assert problems[page] == "named.pdf: not published, the leak check found what a stakeholder PDF may not show"
+    assert [(r.path, r.kind) for r in gate.refused] == [("stakeholder/spring/north/named.pdf", "organisation name")]
+    assert gate.refused[0].where.startswith("PDF page 1")
+    assert not [p for p in (tmp_path / ".internal").rglob("*.pdf")]  # nothing left behind
 
 
 def test_print_stylesheet_keeps_figures_whole_and_writes_links_out():

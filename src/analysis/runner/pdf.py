@@ -24,6 +24,7 @@ __all__ = [
     "print_pdfs",
     "pdf_path",
     "publish_pdfs",
+    "through_gate",
     "remove_stale_pdfs",
 ]
 
@@ -83,20 +84,21 @@ def pdf_path(page: str | os.PathLike) -> Path:
     return Path(page).with_suffix(".pdf")
 
 
-def print_pdfs(pages, *, check=None, timeout: float = 60.0) -> dict:
+def print_pdfs(pages, *, publish=None, timeout: float = 60.0) -> dict:
     """Print each page to a PDF beside it, in one Chromium; return ``{page: problem or ''}``.
 
-    Each PDF is printed into memory, checked, and written atomically; a page whose PDF fails
-    its check or cannot be printed gets no PDF (an older one is removed, so none is out of
+    Each PDF is printed into memory and handed to ``publish``; a page whose PDF is not
+    published or cannot be printed gets no PDF (an older one is removed, so none is out of
     step with its page), and its problem is returned in a sentence.
 
     Parameters
     ----------
     pages : iterable of path
         Rendered HTML pages.
-    check : callable, optional
-        ``check(pdf_bytes, page_path) -> list of str``: problems that stop the PDF being
-        written (the runner passes the stakeholder leak check).
+    publish : callable, optional
+        ``publish(pdf_path, pdf_bytes) -> problem or ''``: writes the PDF, or says why it did
+        not (the runner passes its publication gate, :func:`through_gate`). By default the
+        PDF is written atomically.
     timeout : float
         Seconds to load and print one page.
 
@@ -111,6 +113,11 @@ def print_pdfs(pages, *, check=None, timeout: float = 60.0) -> dict:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
+    def write(target: Path, data: bytes) -> str:
+        atomic_write_bytes(target, data)
+        return ""
+
+    publish = publish or write
     results: dict = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium_executable()), args=list(CHROMIUM_ARGS),
@@ -131,10 +138,7 @@ def print_pdfs(pages, *, check=None, timeout: float = 60.0) -> dict:
                 except PlaywrightError as exc:
                     problem = f"{page}: the PDF could not be printed ({str(exc).splitlines()[0][:160]})"
                 else:
-                    found = list(check(data, page)) if check else []
-                    problem = f"{target}: not written, " + "; ".join(found[:3]) if found else ""
-                    if not problem:
-                        atomic_write_bytes(target, data)
+                    problem = publish(target, data)
                 if problem:
                     target.unlink(missing_ok=True)
                 results[page] = problem
@@ -148,36 +152,36 @@ def _out_of_date(page: Path) -> bool:
     return not pdf.exists() or pdf.stat().st_mtime < page.stat().st_mtime
 
 
-def _leak_check(study_path: str):
-    """The stakeholder leak check of a PDF: the page's own check (:func:`analysis.leakcheck.check_rendered`)."""
+def through_gate(gate):
+    """``publish`` for :func:`print_pdfs`: the PDF goes through the runner's publication gate
+    (:class:`~analysis.runner.gate.PublicationGate`), so a stakeholder PDF is leak-checked as the
+    pages are (its text and metadata, read with pypdf) and a refused
+    one is recorded, kind and place only, on ``gate.refused``."""
     import tempfile
 
-    from analysis import load_study
-    from analysis.leakcheck import check_rendered
+    def publish(target: Path, data: bytes) -> str:
+        gate.internal_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=gate.internal_dir, prefix="pdf-") as staging:
+            (Path(staging) / target.name).write_bytes(data)
+            if gate.publish(staging, target.parent):
+                return ""
+        return f"{target.name}: not published, the leak check found what a stakeholder PDF may not show"
 
-    original = load_study(study_path)
-
-    def check(data: bytes, page: Path) -> list[str]:
-        with tempfile.TemporaryDirectory() as folder:
-            staged = Path(folder) / pdf_path(page).name
-            staged.write_bytes(data)
-            return [f"leak check: {f.kind} found ({f.where})" for f in check_rendered(original, [staged])]
-
-    return check
+    return publish
 
 
-def publish_pdfs(jobs, *, study: str, audience: str) -> tuple[list[Path], list[str]]:
+def publish_pdfs(jobs, *, gate=None) -> tuple[list[Path], list[str]]:
     """Print the PDF of every job's page that has none or an older one than the page.
 
-    Stakeholder PDFs go through the leak check of the pages before they are written.
-    Returns the PDFs written and the problems (one sentence each).
+    With ``gate`` (the runner's publication gate), each PDF is published through it, so
+    stakeholder PDFs pass the leak check of the pages. Returns the PDFs written and the
+    problems (one sentence each).
     """
     pages = [p for p in dict.fromkeys(Path(j.out_dir) / f"{j.stem}.html" for j in jobs)
              if p.exists() and _out_of_date(p)]
     if not pages:
         return [], []
-    check = _leak_check(study) if audience == "stakeholder" else None
-    results = print_pdfs(pages, check=check)
+    results = print_pdfs(pages, publish=through_gate(gate) if gate is not None else None)
     return [pdf_path(p) for p, problem in results.items() if not problem], [p for p in results.values() if p]
 
 
