@@ -372,7 +372,8 @@ def _run_locked(study_path, study_out, slug, phases, places, audience, jobs, tim
                                                      gate=gate, key_path=key_path)
     pdfs, pdf_problems, pdf_note = _pdfs(planned, pdf, gate) if not interrupted else ([], [], "")
     index_path = audience_dir / "index.html"
-    need_index = bool(pdfs) or bool(results) or not index_path.exists() or any(
+    need_index = bool(pdfs) or bool(results) or not index_path.exists()
+    need_index = need_index or any(
         not (audience_dir / ph / "index.html").exists() for ph in phases_touched) or not (study_out / "index.html").exists()
     if need_index and not interrupted:
         write_indexes(info, study_out, audience, phases_touched if results or pdfs else

@@ -420,8 +420,9 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
     if series:
         fig.legend(*ax.get_legend_handles_labels(), loc="upper right", bbox_to_anchor=(0.99, 0.995),
                    ncol=min(len(series), 4), fontsize=9)
-    rows = [(study.place_name(p), study.phase_label(ph), t) + ((None, None, None, suppressed_label(k)) if r["suppressed"]
-            else (r["mean"], r["lower"], r["upper"], "")) for p, ph in series
+    hidden = (None, None, None, suppressed_label(k))  # the words the figure shows instead of a dot
+    rows = [(study.place_name(p), study.phase_label(ph), t)
+            + (hidden if r["suppressed"] else (r["mean"], r["lower"], r["upper"], "")) for p, ph in series
             for t, r in sub[(sub["place_id"] == p) & (sub["phase_id"] == ph)].set_index("theme_label").iterrows()]
     return downloads.attach_data(fig, pd.DataFrame(rows, columns=["place", "phase", "theme", "mean", "lower", "upper",
                                                                   "note"]))
