@@ -185,6 +185,10 @@ def test_matrix_and_network_tables_by_hand():
                      message="fewer than 5 ratings", empty="no ties", decimals=1)
     assert t.values.tolist() == [["A", "X", 1.3, 7, ""], ["A", "Y", None, 0, "no ties"],
                                  ["B", "X", None, None, "fewer than 5 ratings"], ["B", "Y", 2.0, 9, ""]]
+    # a cell hidden to protect another says so, as the heatmap does
+    notes = matrix_table(["A"], ["X", "Y"], np.array([[2.0, 3.0]]), hidden=np.array([[True, True]]),
+                         message=np.array([["fewer than 5 ratings", "not shown: protects a small cell"]]))["note"]
+    assert notes.tolist() == ["fewer than 5 ratings", "not shown: protects a small cell"]
     G = nx.DiGraph()
     G.add_node(1, name="=cmd", sector_group="funder")
     G.add_node(2, name="VCSE 02", sector_group="vcse")

@@ -152,8 +152,8 @@ def matrix_table(row_labels, col_labels, values, *, hidden=None, counts=None, ro
         The number each value rests on, shown as column ``n``.
     row_title, col_title, value_title : str
         Column names.
-    message : str
-        The note of a hidden cell (e.g. "fewer than 5 ratings").
+    message : str or 2-D array of str
+        The note of a hidden cell (e.g. "fewer than 5 ratings"), or of each cell.
     empty : str
         The note of a cell with no value that is not hidden (e.g. "no ties").
     decimals : int, optional
@@ -171,6 +171,7 @@ def matrix_table(row_labels, col_labels, values, *, hidden=None, counts=None, ro
 
     values = np.asarray(values, dtype=float)
     hidden = np.zeros(values.shape, dtype=bool) if hidden is None else np.asarray(hidden, dtype=bool)
+    messages = np.broadcast_to(np.asarray(message, dtype=object), values.shape)
     rows = []
     for i, r in enumerate(row_labels):
         for j, c in enumerate(col_labels):
@@ -180,7 +181,7 @@ def matrix_table(row_labels, col_labels, values, *, hidden=None, counts=None, ro
             row = [str(r), str(c), value]
             if counts is not None:
                 row.append(None if hidden[i, j] else int(np.asarray(counts)[i, j]))
-            row.append(message if hidden[i, j] else (empty if value is None else ""))
+            row.append(messages[i, j] if hidden[i, j] else (empty if value is None else ""))
             rows.append(row)
     cols = [row_title, col_title, value_title] + (["n"] if counts is not None else []) + ["note"]
     return pd.DataFrame(rows, columns=cols, dtype=object)

@@ -334,7 +334,7 @@ def phase_small_multiples(study, place: str, pos: dict | None = None, *, highlig
     )
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return downloads.attach_data(fig, pd.concat([downloads.network_table(networks[ph]).assign(
-        phase=study.phase_label(ph)) for ph in phases], ignore_index=True))
+        phase=study.phase_label(ph)) for ph in phases if missing[ph] is None], ignore_index=True))
 
 
 def group_trust_table(G, attr: str = "sector_group", rating: str = "trust") -> pd.DataFrame:
@@ -448,7 +448,8 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
     fig.tight_layout()
     return downloads.attach_data(fig, downloads.matrix_table(
         labels, labels, values, hidden=hidden, counts=counts, row_title="rating_sector", col_title="rated_sector",
-        value_title="mean_trust", message=f"fewer than {min_n} ratings", empty="no ties", decimals=1))
+        value_title="mean_trust", empty="no ties", decimals=1,
+        message=np.where(protecting, "not shown: protects a small cell", f"fewer than {min_n} ratings")))
 
 
 def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int | None = 40, plan=None):
