@@ -140,7 +140,8 @@ def test_name_in_html_table_found_and_pseudonymised_table_clean(study, tmp_path)
     internal = html_table(study.organisations[["name", "sector"]], caption="Partners")
     (tmp_path / "internal.html").write_text(f"<html><body>\n{internal}\n</body></html>")
     findings = check_rendered(study, tmp_path / "internal.html")
-    assert findings and all(f.where == "HTML text, line 2" for f in findings)
+    # the table's text, and the CSV of its "Download the data" link (analysis.downloads)
+    assert findings and {f.where for f in findings} == {"HTML text, line 2", "CSV download embedded in HTML"}
     assert {f.kind for f in findings} == {"organisation name"}
     _never_reveals(findings, LEAKED, "Age UK", "alert(1)", "Elsewhere")
 

@@ -264,7 +264,7 @@ def test_stakeholder_page_shows_no_code_and_embeds_figures(failing_run):
 
 def _links(page: Path) -> list[Path]:
     hrefs = re.findall(r'<a\b[^>]*\bhref="([^"]+)"', page.read_text())
-    return [(page.parent / unquote(h)).resolve() for h in hrefs if not h.startswith(("http:", "https:", "#"))]
+    return [(page.parent / unquote(h)).resolve() for h in hrefs if not h.startswith(("http:", "https:", "#", "data:"))]
 
 
 @pytest.mark.slow

@@ -56,7 +56,8 @@ GENERIC_NAMES = frozenset(
     }
 )
 
-_DATA_URI = re.compile(r"data:(image/(?:png|svg\+xml))(;base64)?,([A-Za-z0-9+/=%\s]+|[^\"')\s]+)")
+_DATA_URI = re.compile(r"data:(image/(?:png|svg\+xml)|text/csv)(?:;(?!base64)[\w.-]+=[\w.-]+)*(;base64)?,"
+                       r"([A-Za-z0-9+/=%\s]+|[^\"')\s]+)", re.I)
 _TAG = re.compile(r"<[^>]*>")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _SVG_SPAN = re.compile(r"<svg\b.*?</svg>", re.S | re.I)
@@ -75,7 +76,8 @@ class Finding:
     Attributes
     ----------
     kind : str
-        ``"organisation name"``, ``"respondent id"`` or ``"organisation identifier"``.
+        ``"organisation name"``, ``"respondent id"``, ``"organisation identifier"`` or
+        ``"unreadable PDF"`` (a PDF whose text could not be extracted).
     path : str
         The file searched.
     where : str
@@ -276,13 +278,50 @@ class _Scanner:
                 raw = base64.b64decode("".join(payload.split()), validate=False) if is_b64 else None
             except (binascii.Error, ValueError):
                 continue
-            if mime == "image/png" and raw is not None:
+            mime = mime.lower()
+            if mime == "text/csv":  # a "Download the data (CSV)" link (analysis.downloads)
+                self.csv(raw.decode("utf-8-sig", "replace") if raw is not None else _unquote(payload), path,
+                         f"CSV download {where}")
+            elif mime == "image/png" and raw is not None:
                 self.png(raw, path, f"PNG {where}")
             elif mime == "image/svg+xml":
                 from urllib.parse import unquote
 
                 text = raw.decode("utf-8", "replace") if raw is not None else unquote(payload)
                 self.svg(text, path, f"SVG {where}")
+
+    def csv(self, text: str, path: str, where: str = "CSV") -> None:
+        """Search a CSV: its text, and each cell as read (a quoted cell's doubled quotes undone)."""
+        import csv
+        import io
+
+        self.text(text, path, where)
+        try:
+            cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+        except csv.Error:
+            return
+        self.text("\n".join(cells), path, where)
+
+    def pdf(self, data: bytes, path: str, where: str = "PDF") -> None:
+        """Search a PDF (a page printed by ``coordination run --pdf``): each page's text and the metadata.
+
+        Text is extracted with pypdf; a PDF that cannot be read is a finding, since what
+        cannot be searched cannot be published.
+        """
+        try:
+            import io
+
+            from pypdf import PdfReader
+
+            reader = PdfReader(io.BytesIO(data))
+            meta = {k: str(v) for k, v in (reader.metadata or {}).items()}
+            texts = [page.extract_text() or "" for page in reader.pages]
+        except Exception as exc:  # noqa: BLE001 -- pypdf missing or any damage: the PDF is not published
+            self._add("unreadable PDF", path, f"{where} ({type(exc).__name__})")
+            return
+        self._json_strings(meta, path, f"{where} metadata")
+        for i, text in enumerate(texts, start=1):
+            self.text(text, path, f"{where} page {i}")
 
     def notebook(self, nb: dict, path: str) -> None:
         """Search an executed notebook: every cell's source, outputs and metadata."""
@@ -337,6 +376,9 @@ class _Scanner:
             if suffix == ".png":
                 self.png(p.read_bytes(), path)
                 return
+            if suffix == ".pdf":
+                self.pdf(p.read_bytes(), path)
+                return
             text = p.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             log.warning("leak check: cannot read %s: %s", path, exc)
@@ -345,6 +387,8 @@ class _Scanner:
             self.html(text, path)
         elif suffix == ".svg":
             self.svg(text, path)
+        elif suffix == ".csv":
+            self.csv(text, path)
         elif suffix == ".ipynb":
             try:
                 self.notebook(json.loads(text), path)
@@ -352,6 +396,12 @@ class _Scanner:
                 self.text(text, path, "notebook file (not valid JSON)", line_numbers=True)
         else:
             self.text(text, path, "text", line_numbers=True)
+
+
+def _unquote(payload: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(payload)
 
 
 def _keep_lines(m: re.Match) -> str:
@@ -470,10 +520,12 @@ def check_text(study=None, text: str = "", *, terms: dict | None = None, where: 
 def check_rendered(study, paths, *, terms: dict | None = None, identifiers: bool = True) -> list[Finding]:
     """Search rendered outputs for organisation names and respondent ids of ``study``.
 
-    Searches HTML files (text, attributes, inline SVG, base64-embedded PNG and SVG images),
+    Searches HTML files (text, attributes, inline SVG, base64-embedded PNG and SVG images and
+    CSV downloads, ``data:text/csv`` links),
     executed notebooks (every cell's source, outputs, including HTML, SVG and PNG outputs
     and error tracebacks, and metadata), SVG files (drawn text and metadata) and PNG files
-    (tEXt, zTXt and iTXt chunks). Other files are searched as text. Directories are searched
+    (tEXt, zTXt and iTXt chunks) and PDF files (each page's text and the metadata, read with
+    pypdf; a PDF that cannot be read is a finding). Other files are searched as text. Directories are searched
     recursively, hidden files included (a leftover temporary file would be published too).
 
     Matching: both the names and the text are normalised first (:func:`normalise`: HTML/XML

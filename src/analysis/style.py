@@ -270,6 +270,8 @@ def figure_html(fig, caption: str | None = None, *, png: bytes | None = None, fi
 
     ``finding``, a sentence saying what the data in the figure shows (see
     :mod:`analysis.figure_text`), is added to the figure's own description in the alt text.
+    A figure carrying the table it drew (``fig.data``, see :func:`analysis.downloads.attach_data`)
+    is followed by a "Download the data (CSV)" link holding it.
 
     Examples
     --------
@@ -284,9 +286,11 @@ def figure_html(fig, caption: str | None = None, *, png: bytes | None = None, fi
     data = base64.b64encode(png or figure_bytes(fig, "png")).decode("ascii")
     alt = html.escape(alt_text(fig, finding), quote=True)
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    from analysis.downloads import figure_data_link  # the table the figure drew (fig.data), as a CSV link
+
     return (
         f'<figure class="cip-figure"><img src="data:image/png;base64,{data}" alt="{alt}" '
-        f'style="max-width:100%;height:auto">{cap}</figure>'
+        f'style="max-width:100%;height:auto">{cap}</figure>{figure_data_link(fig)}'
     )
 
 

@@ -248,7 +248,7 @@ class SafeHTML(str):
 
 
 def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict | None = None,
-               index: bool = False, muted: str | None = "fewer than") -> SafeHTML:
+               index: bool = False, muted: str | None = "fewer than", download: bool = True) -> SafeHTML:
     """An HTML ``<table>`` of a display frame with every cell, header and caption escaped.
 
     Parameters
@@ -263,6 +263,9 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
         Also show the index.
     muted : str or None
         Cells starting with this text get ``class="cip-suppressed"`` (set None to not mark).
+    download : bool
+        Follow the table with a "Download the data (CSV)" link holding the cells as shown
+        (:func:`analysis.downloads.download_link`).
 
     Returns
     -------
@@ -272,7 +275,7 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
     Examples
     --------
     >>> t = pd.DataFrame({"organisation": ["<script>alert(1)</script>"], "n": [3]})
-    >>> print(html_table(t))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(html_table(t, download=False))  # doctest: +NORMALIZE_WHITESPACE
     <table class="cip-table"><thead><tr><th scope="col">organisation</th><th scope="col">n</th></tr></thead><tbody><tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td class="cip-number">3</td></tr></tbody></table>
     """
     headers = headers or {}
@@ -297,8 +300,17 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
             cells += f"<td{cls}>{e(v)}</td>"
         rows.append(f"<tr>{cells}</tr>")
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
+    link = _download_link(table, caption, headers, index) if download else ""  # analysis.downloads
     return SafeHTML(f'<table class="cip-table">{cap}<thead><tr>{head}</tr></thead>'
-                    f'<tbody>{"".join(rows)}</tbody></table>')
+                    f'<tbody>{"".join(rows)}</tbody></table>{link}')
+
+
+def _download_link(table: pd.DataFrame, caption, headers, index) -> str:
+    """The table's CSV link: the cells as shown, under the headings shown."""
+    from analysis.downloads import download_link
+
+    shown = (table.reset_index() if index else table).rename(columns=headers or {})
+    return download_link(shown, caption)
 
 
 def disclosure_table(table: pd.DataFrame, value_cols, n_col: str = "n", k: int = 5, *,

@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the notebooks on a Dask cluster: 'local' starts one of --jobs processes here, "
                              "tcp://HOST:8786 uses a running scheduler (see docs/scaling.md)")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print each page to a PDF beside it, for board papers (needs Debian's chromium)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; print only failures and the index path")
 
 
@@ -64,9 +66,12 @@ def main(args: argparse.Namespace) -> int:
             timeout=args.timeout, force=args.force, out=args.out, notebooks=args.notebooks,
             progress=_progress_bar(args.quiet), name=args.name, wait=args.wait, new_key=args.new_key,
             scheduler=args.scheduler,
+            pdf=args.pdf,
         )
     except RunError as exc:
         print(f"coordination run: {exc}", file=sys.stderr)
         return 2
+    if report.pdf_note:
+        print(f"coordination run: {report.pdf_note}", file=sys.stderr)
     print(report.summary(quiet=args.quiet))
     return report.exit_status

@@ -12,6 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from analysis import downloads  # the table each figure draws, for its CSV link (fig.data)
 from analysis.absence import Absent, count_noun
 from analysis.style import OKABE_ITO, new_figure, sector_colour, sector_label
 
@@ -102,7 +103,8 @@ def awards_over_time(grants: pd.DataFrame, phases: pd.DataFrame, *, place_name: 
                      for i, label in enumerate(ordered["label"]))
     fig.text(0.5, 0.005, textwrap.fill("Phases: " + key, 110), ha="center", va="bottom", fontsize=8)
     fig.tight_layout(rect=(0, 0.05 + 0.02 * (len(key) // 110), 1, 1))
-    return fig
+    return downloads.attach_data(fig, pd.DataFrame({"month": months.astype(str), "grants": counts.to_numpy(),
+                                                    "value_gbp": values.to_numpy()}))
 
 
 def grant_size_distribution(grants: pd.DataFrame, phase_order, phase_labels: dict, *, place_name: str):
@@ -151,7 +153,8 @@ def grant_size_distribution(grants: pd.DataFrame, phase_order, phase_labels: dic
               loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=9)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
-    return fig
+    return downloads.attach_data(fig, shown[["phase", "Amount Awarded"]].rename(
+        columns={"Amount Awarded": "amount_gbp"}))
 
 
 def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name: str, phase_label: str,
@@ -220,4 +223,10 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
     ax.set_ylim(-0.02, 1.08)
     ax.axis("off")
     fig.tight_layout()
-    return fig
+
+    def shown_name(n):  # as the figure shows it: organisations outside the study are unnamed
+        return str(B.nodes[n].get("name")) if B.nodes[n]["in_study"] else "outside the study"
+
+    return downloads.attach_data(fig, pd.DataFrame([(shown_name(u), shown_name(v), d.get("value", 0.0)) for u, v, d in (
+        (u, v, d) if B.nodes[u]["bipartite"] == 0 else (v, u, d) for u, v, d in B.edges(data=True))],
+        columns=["funder", "recipient", "value_gbp"]))

@@ -13,6 +13,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.transforms import IdentityTransform
 
+from analysis import downloads  # the table each figure draws, for its CSV link (fig.data)
 from analysis.networks.build import trust_network
 from analysis.networks.measures import trust_received
 from analysis.schema import SECTOR_GROUP_LABELS, SECTOR_GROUPS
@@ -387,7 +388,7 @@ def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: s
         + (f" {info['hollow']} organisations that did not answer the survey are drawn hollow." if info["hollow"] else "")
     )
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return downloads.attach_data(fig, downloads.network_table(G))
 
 
 def phase_small_multiples(study, place: str, pos: dict | None = None, *, highlight: str | None = None,
@@ -458,7 +459,8 @@ def phase_small_multiples(study, place: str, pos: dict | None = None, *, highlig
         + "; ".join(described) + "."
     )
     fig.tight_layout(rect=(0, 0.06, 1, 1))
-    return fig
+    return downloads.attach_data(fig, pd.concat([downloads.network_table(networks[ph]).assign(
+        phase=study.phase_label(ph)) for ph in phases if missing[ph] is None], ignore_index=True))
 
 
 def group_trust_table(G, attr: str = "sector_group", rating: str = "trust") -> pd.DataFrame:
@@ -570,7 +572,10 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
         f"and the number of ratings; {shown_pairs} of {k * k} cells have a value shown." + best
     )
     fig.tight_layout()
-    return fig
+    return downloads.attach_data(fig, downloads.matrix_table(
+        labels, labels, values, hidden=hidden, counts=counts, row_title="rating_sector", col_title="rated_sector",
+        value_title="mean_trust", empty="no ties", decimals=1,
+        message=np.where(protecting, "not shown: protects a small cell", f"fewer than {min_n} ratings")))
 
 
 def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int | None = 40, plan=None):
@@ -638,4 +643,6 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
         + spread + note
     )
     fig.tight_layout()
-    return fig
+    table = shown.iloc[::-1].assign(sector=[SECTOR_GROUP_LABELS.get(g, g) for g in shown["sector_group"].iloc[::-1]])
+    return downloads.attach_data(fig, table[["name", "sector", "trust", "trust_n"]].rename(
+        columns={"name": "organisation", "trust_n": "n"}).round({"trust": 1}))

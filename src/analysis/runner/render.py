@@ -277,6 +277,8 @@ def _page_entry(phase_dir: Path, failed_dir: Path, audience: str, place_dir: str
     exists = (phase_dir / place_dir / f"{stem}.html").exists()
     if exists:
         page["href"] = href(place_dir, f"{stem}.html")
+    if exists and (phase_dir / place_dir / f"{stem}.pdf").exists():  # coordination run --pdf (analysis.runner.pdf)
+        page["pdf"] = href(place_dir, f"{stem}.pdf")
     if entry is None:
         page.update(status="not rendered yet", status_class="missing")
     elif entry.get("status") != "ok":

@@ -189,6 +189,10 @@ class RunReport:
     failed_dir: Path
     refused: list = dataclasses.field(default_factory=list)
     internal_dir: Path | None = None
+    #: PDFs printed (``--pdf``), problems that stopped one, and why none could be printed (analysis.runner.pdf)
+    pdfs: list = dataclasses.field(default_factory=list)
+    pdf_problems: list = dataclasses.field(default_factory=list)
+    pdf_note: str = ""
 
     @property
     def failures(self) -> list:
@@ -200,7 +204,7 @@ class RunReport:
         interrupted."""
         if self.interrupted:
             return 130
-        return 1 if self.failures or self.refused else 0
+        return 1 if self.failures or self.refused or self.pdf_problems else 0
 
     def summary(self, quiet: bool = False) -> str:
         """The summary a person reads: a table of the notebooks run (failures only when quiet), counts, the index."""
@@ -220,6 +224,9 @@ class RunReport:
             lines.append(f"Error messages are kept, unpublished, in {self.internal_dir / ERRORS_LOG}")
         if any(r.get("failed_notebook") for r in failures):
             lines.append(f"Executed notebooks with their errors are kept in {self.failed_dir}")
+        if self.pdfs and not quiet:
+            lines.append(f"{len(self.pdfs)} PDF{'s' if len(self.pdfs) != 1 else ''} printed")
+        lines += self.pdf_problems
         lines.append(f"Open {self.index_path}")
         return "\n".join(lines)
 
@@ -269,7 +276,7 @@ class _SignalsInterrupt:
 
 def run(study="data/example", phases=None, places=None, audience="stakeholder", jobs=None, timeout=600.0,
         force=False, out=OUTPUTS_DIR, notebooks=NOTEBOOKS_DIR, progress=None, name=None, wait=False,
-        new_key=False, scheduler=None) -> RunReport:
+        new_key=False, scheduler=None, pdf=False) -> RunReport:
     """Execute and render every notebook for each place and phase of a study.
 
     The steps: find the study and notebooks; lock the study's outputs folder and check it
@@ -295,6 +302,9 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
         Send the notebooks to a Dask cluster instead of local worker processes: ``"local"``
         starts one of ``jobs`` processes, else the address of a running scheduler
         (:mod:`analysis.runner.distributed`; docs/scaling.md).
+    pdf : bool
+        Also print each page to a PDF beside it (:mod:`analysis.runner.pdf`); when that cannot
+        be done here, the report's ``pdf_note`` says why and the pages render as usual.
 
     Returns
     -------
@@ -320,13 +330,13 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
     try:
         with _SignalsInterrupt(), RunLock(study_out, wait=wait):
             return _run_locked(study_path, study_out, slug, phases, places, audience, jobs, timeout, force, out,
-                               nb_dir, progress, new_key, version, scheduler)
+                               nb_dir, progress, new_key, version, scheduler, pdf=pdf)
     except PermissionError as exc:
         raise RunError(f"cannot write to {exc.filename or study_out}: permission denied") from None
 
 
 def _run_locked(study_path, study_out, slug, phases, places, audience, jobs, timeout, force, out, nb_dir, progress,
-                new_key, version, scheduler=None) -> RunReport:
+                new_key, version, scheduler=None, pdf=False) -> RunReport:
     """The run, once its outputs folder is locked (see :func:`run`)."""
     from analysis.disclosure import key_file
 
@@ -370,17 +380,19 @@ def _run_locked(study_path, study_out, slug, phases, places, audience, jobs, tim
         results, interrupted, indicators = run_jobs(todo, info, manifests, jobs or os.cpu_count() or 1, timeout,
                                                     version, study_out, progress, index_phases=phases_touched,
                                                     gate=gate, key_path=key_path)
+    pdfs, pdf_problems, pdf_note = _pdfs(planned, pdf, gate) if not interrupted else ([], [], "")
     index_path = audience_dir / "index.html"
-    need_index = bool(results) or not index_path.exists() or any(
+    need_index = bool(pdfs) or bool(results) or not index_path.exists() or any(
         not (audience_dir / ph / "index.html").exists() for ph in phases_touched) \
         or not (study_out / "index.html").exists()
     if need_index and not interrupted:
-        write_indexes(info, study_out, audience, phases_touched if results else
+        write_indexes(info, study_out, audience, phases_touched if results or pdfs else
                       [ph for ph in phases_touched if not (audience_dir / ph / "index.html").exists()], version,
                       indicators=indicators if results else None, write=gate.write_text)
 
     return RunReport(results, skipped, interrupted, index_path, study_out / FAILED_DIR / audience,
-                     refused=list(gate.refused), internal_dir=internal)
+                     refused=list(gate.refused), internal_dir=internal, pdfs=pdfs, pdf_problems=pdf_problems,
+                     pdf_note=pdf_note)
 
 
 def _leak_terms(study_path: str) -> dict:
@@ -389,6 +401,18 @@ def _leak_terms(study_path: str) -> dict:
     from analysis.leakcheck import leak_terms
 
     return leak_terms(load_study(study_path))
+
+
+def _pdfs(planned, wanted: bool, gate: PublicationGate) -> tuple[list, list, str]:
+    """``--pdf``: print the pages (analysis.runner.pdf), through the gate; without it, remove PDFs older than
+    their page."""
+    from analysis.runner import pdf
+
+    if not wanted:
+        pdf.remove_stale_pdfs(planned)
+        return [], [], ""
+    note = pdf.pdf_unavailable()
+    return ([], [], note) if note else (*pdf.publish_pdfs(planned, gate=gate), "")
 
 
 def _up_to_date(manifest: Manifest, job: Job) -> bool:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 
-from analysis import style
+from analysis import downloads, style  # downloads: the table each figure draws, for its CSV link (fig.data)
 from analysis.absence import Absent, evidence_absent, survey_absent
 from analysis.evidence import KIND_LABELS, evidence_matrix
 from analysis.schema import KINDS
@@ -127,7 +127,9 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
             f"{study.phase_label(phase)} is the first phase: there is no earlier phase to compare with.")
     fig.text(0.01, 0.0, note, ha="left", va="top", fontsize=9, color="#444444")
     fig.tight_layout()
-    return fig
+    shown = pd.DataFrame([[t.replace("\n", " ") for t in row] for row in text], columns=_place_names(study, places))
+    return downloads.attach_data(fig, shown.assign(indicator=[lab.replace("\n", " ") for lab in labels])[
+        ["indicator"] + list(shown.columns)])
 
 
 def _diverging_cmap():
@@ -204,7 +206,16 @@ def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", ncol=len(places), bbox_to_anchor=(0.99, 0.995), fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
-    return fig
+    return downloads.attach_data(fig, _indicator_rows(study, table, inds, places, phases))
+
+
+def _indicator_rows(study, table, inds, places, phases) -> pd.DataFrame:
+    """The indicators' values a chart of them draws: one row per indicator, place and phase."""
+    rows = table[table["indicator"].isin(inds) & table["place_id"].isin(places) & table["phase_id"].isin(phases)]
+    return pd.DataFrame({"indicator": rows["label"], "unit": rows["unit"],
+                         "place": [study.place_name(p) for p in rows["place_id"]],
+                         "phase": [study.phase_label(p) for p in rows["phase_id"]], "value": rows["value"],
+                         "note": np.where(rows["suppressed"], "suppressed", "")})
 
 
 def _format_value_axis(ax, unit: str, values: pd.Series) -> None:
@@ -310,7 +321,9 @@ def themes_heatmap(study, *, phase: str | None = None, place: str | None = None,
         for spine in ax.spines.values():
             spine.set_visible(False)
     fig.tight_layout()
-    return fig
+    counts = [(t, lab.replace("\n", " "), KIND_LABELS[kind], int(matrix.loc[t, (*col, kind)]))
+              for kind in kinds for t in themes for col, lab in zip(columns, col_labels, strict=True)]
+    return downloads.attach_data(fig, pd.DataFrame(counts, columns=["theme", "column", "kind", "observations"]))
 
 
 def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | None = None):
@@ -407,7 +420,12 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
     if series:
         fig.legend(*ax.get_legend_handles_labels(), loc="upper right", bbox_to_anchor=(0.99, 0.995),
                    ncol=min(len(series), 4), fontsize=9)
-    return fig
+    hidden = (None, None, None, suppressed_label(k))  # the words the figure shows instead of a dot
+    rows = [(study.place_name(p), study.phase_label(ph), t)
+            + (hidden if r["suppressed"] else (r["mean"], r["lower"], r["upper"], "")) for p, ph in series
+            for t, r in sub[(sub["place_id"] == p) & (sub["phase_id"] == ph)].set_index("theme_label").iterrows()]
+    return downloads.attach_data(fig, pd.DataFrame(rows, columns=["place", "phase", "theme", "mean", "lower", "upper",
+                                                                  "note"]))
 
 
 def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicators=SCORECARD_INDICATORS,
@@ -465,4 +483,4 @@ def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicat
     for k in range(len(inds), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
-    return fig
+    return downloads.attach_data(fig, _indicator_rows(study, table, inds, list(study.place_ids), phases))
