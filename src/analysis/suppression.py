@@ -276,7 +276,9 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
     --------
     >>> t = pd.DataFrame({"organisation": ["<script>alert(1)</script>"], "n": [3]})
     >>> print(html_table(t, download=False))  # doctest: +NORMALIZE_WHITESPACE
-    <table class="cip-table"><thead><tr><th scope="col">organisation</th><th scope="col">n</th></tr></thead><tbody><tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td class="cip-number">3</td></tr></tbody></table>
+    <table class="cip-table"><thead><tr><th scope="col">organisation</th><th
+    scope="col">n</th></tr></thead><tbody><tr><td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td
+    class="cip-number">3</td></tr></tbody></table>
     """
     headers = headers or {}
 

@@ -173,7 +173,8 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
                      key=lambda n: -B.degree(n, weight="value"))
     recipients = sorted((n for n, d in B.nodes(data=True) if d["bipartite"] == 1),
                         key=lambda n: (min((funders.index(f) for f in B[n]), default=0), -B.degree(n, weight="value")))
-    group = dict(zip(organisations["org_id"].astype(str), organisations.get("sector_group", pd.Series(dtype=str)), strict=False))
+    groups = organisations.get("sector_group", pd.Series(dtype=str))
+    group = dict(zip(organisations["org_id"].astype(str), groups, strict=False))
     if not funders:
         return Absent(f"No grants were awarded to organisations in {place_name} in the {phase_label} phase, "
                       "so there is no map of who funded whom.")
@@ -192,7 +193,8 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
         n = len(nodes)
         for i, node in enumerate(nodes):
             pos[node] = (column, 1.0 - (i + 0.5) / max(n, 1))
-    values = np.array([d.get("value", 0.0) for *_e, d in B.edges(data=True)]) if B.number_of_edges() else np.array([1.0])
+    values = (np.array([d.get("value", 0.0) for *_e, d in B.edges(data=True)]) if B.number_of_edges()
+              else np.array([1.0]))
     top = values.max() if values.max() > 0 else 1.0
     for u, v, d in B.edges(data=True):
         (x0, y0), (x1, y1) = pos[u], pos[v]

@@ -383,9 +383,10 @@ def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: s
     groups_text = ", ".join(f"{counts[g]} {SECTOR_GROUP_LABELS.get(g, g)}" for g in info["groups"])
     fig.alt_text = (
         f"Network map of {_where(G)}: {n} organisations drawn as dots coloured by sector "
-        f"({groups_text}) and {m} working {'tie' if m == 1 else 'ties'} drawn as arrows from the organisation that named a "
-        f"partner to the partner. Dot size shows {info['sized_by']}."
-        + (f" {info['hollow']} organisations that did not answer the survey are drawn hollow." if info["hollow"] else "")
+        f"({groups_text}) and {m} working {'tie' if m == 1 else 'ties'} drawn as arrows from the organisation "
+        f"that named a partner to the partner. Dot size shows {info['sized_by']}."
+        + (f" {info['hollow']} organisations that did not answer the survey are drawn hollow."
+           if info["hollow"] else "")
     )
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return downloads.attach_data(fig, downloads.network_table(G))

@@ -71,7 +71,8 @@ def scorecard_heatmap(study, phase: str, *, table: pd.DataFrame | None = None,
         labels.append(f"{meta['label']}{hint}")
     # the scale of each row: its largest consecutive-phase change anywhere in the study
     changes = indicator_changes(table, study)
-    scale = changes.groupby("indicator")["change_from_previous"].apply(lambda c: np.nanmax(np.abs(c)) if c.notna().any() else np.nan)
+    scale = changes.groupby("indicator")["change_from_previous"].apply(
+        lambda c: np.nanmax(np.abs(c)) if c.notna().any() else np.nan)
     colour = np.full((len(inds), len(places)), np.nan)
     text = np.full((len(inds), len(places)), "", dtype=object)
     for r, ind in enumerate(inds):
