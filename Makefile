@@ -34,7 +34,8 @@ report: $(STAMP) ## create the environment and render every phase of the example
 	$(BIN)/coordination validate $(STUDY)
 	$(BIN)/coordination run --study $(STUDY)
 
-test: $(STAMP) ## create the environment and run the tests
+test: $(STAMP) ## create the environment, lint with ruff, and run the tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 
 lab: $(STAMP) ## open the notebooks in JupyterLab (LAB_ARGS="--port 8890" passes options)
