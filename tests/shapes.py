@@ -176,7 +176,9 @@ def _single(root: Path) -> Path:
             names = [LONG_NAME[:190] + " Council", "Long Name Health Board", "Long Name Community Larder",
                      "A" + LONG_NAME[1:]]
         else:
-            names = [f"Council {n}", f"Health Board {n}", f"Food Larder {n}", f"Youth Project {n}"]
+            # never "<sector label> <number>": that is how pseudonyms read ("Council 60")
+            names = [f"Council of Place {n}", f"Place {n} Health Board", f"Place {n} Food Larder",
+                     f"Place {n} Youth Project"]
         ids = [f"GB-X-{pid}-{j}" for j in range(4)]
         for oid, name, sector in zip(ids, names, ["local_authority", "health", "vcse", "community_group"],
                                      strict=True):
