@@ -307,3 +307,24 @@ def test_script_organisation_is_escaped_in_tables(study, audience):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body  # shown, as text
     else:
         assert "alert(1)" not in body  # pseudonymised
+
+
+def test_a_pseudonym_never_reads_as_another_organisations_real_name():
+    """Organisations called "Council 1" to "Council 30": no council's pseudonym may be one of those names."""
+    from analysis import study_from_tables
+
+    n = 30
+    tables = {
+        "places": pd.DataFrame({"place_id": ["p"], "name": ["P"]}),
+        "phases": pd.DataFrame({"phase_id": ["a"], "label": ["A"], "start_date": ["2020-01-01"],
+                                "end_date": ["2020-12-31"]}),
+        "organisations": pd.DataFrame({"org_id": [f"GB-LAE-{k:03d}" for k in range(n)],
+                                       "name": [f"Council {k + 1}" for k in range(n)], "place_id": "p",
+                                       "sector": "local_authority"}),
+    }
+    study = study_from_tables(tables)
+    names = {f"council {k + 1}" for k in range(n)} | {f"council {k + 1:02d}" for k in range(n)}
+    for key in (b"one", b"two", b"three"):
+        shown = pseudonym_map(study, key=key)
+        assert not {v.casefold() for v in shown.values()} & names
+        assert len(set(shown.values())) == n  # still one pseudonym each

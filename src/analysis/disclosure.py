@@ -431,17 +431,21 @@ def pseudonym_map(study, key: bytes | str | None = None) -> dict[str, str]:
             continue
         group = SECTOR_GROUP_OF.get(str(sector), "other")
         groups.setdefault(group, []).append((_digest(key, "org", org_id), org_id))
+    names = [str(n) for n in orgs["name"].dropna()]
     for group, members in groups.items():
         label = SECTOR_GROUP_LABELS.get(group, group)
-        out.update({o: f"{label} {code}" for o, code in _codes(members).items()})
+        # a pseudonym must never read as another organisation's real name ("Council 11" when one is called that)
+        pattern = re.compile(rf"{re.escape(label.casefold())}\s+0*(\d+)")
+        clashes = {int(m.group(1)) for n in names if (m := pattern.fullmatch(" ".join(n.casefold().split())))}
+        out.update({o: f"{label} {code}" for o, code in _codes(members, avoid=clashes).items()})
     return out
 
 
-def _codes(members: list[tuple[bytes, str]]) -> dict[str, str]:
-    """Hashed codes with linear probing, placed in order of digest (see pseudonym_map)."""
-    width = _slot_width(len(members))
+def _codes(members: list[tuple[bytes, str]], avoid=frozenset()) -> dict[str, str]:
+    """Hashed codes with linear probing, placed in order of digest (see pseudonym_map); codes in ``avoid`` unused."""
+    width = _slot_width(len(members) + len(avoid))
     space = 10 ** width - 1  # codes 1 .. space
-    taken: set[int] = set()
+    taken: set[int] = {code - 1 for code in avoid if 1 <= code <= space}
     out = {}
     for digest, ident in sorted(members):
         slot = int.from_bytes(digest[:8], "big") % space
