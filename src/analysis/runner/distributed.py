@@ -32,7 +32,7 @@ from pathlib import Path
 from analysis.disclosure import KEY_FILE_ENV
 from analysis.files import atomic_write_bytes
 from analysis.runner.gate import public_error
-from analysis.runner.jobs import CROSS_PLACE_DIR, FAILED_DIR, Job, RunError
+from analysis.runner.jobs import CROSS_PLACE_DIR, FAILED_DIR, Job, NoProgress, RunError
 from analysis.runner.kernels import WARM_MODULES, WarmKernel, notebook_imports
 from analysis.runner.render import index_indicators, page_context, rendered_at_now
 
@@ -228,17 +228,6 @@ def _priorities(todo: list, manifests: dict) -> dict:
     return {i: len(todo) - rank for rank, i in enumerate(ranked)}
 
 
-class _Quiet:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def write(self, message: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def _connect(scheduler: str, workers: int):
     """A Dask client, and the LocalCluster started for it (None for a running scheduler)."""
     try:
@@ -282,7 +271,7 @@ def run_jobs_dask(todo, info, manifests, jobs, timeout, version, study_out, prog
     if gate is None:
         raise ValueError("run_jobs_dask publishes through the run's publication gate: give gate=")
     workers = max(1, min(jobs, len(todo)))
-    bar = progress(len(todo)) if progress else _Quiet()
+    bar = progress(len(todo)) if progress else NoProgress()
     failed_root = Path(study_out) / FAILED_DIR / todo[0].audience
     run_staging = Path(study_out) / _STAGING_DIR / f"run-{os.getpid()}-{int(time.time())}"
     rendered = rendered_at_now()

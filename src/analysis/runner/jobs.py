@@ -16,6 +16,7 @@ __all__ = [
     "RunError",
     "StudyInfo",
     "Job",
+    "NoProgress",
 ]
 
 #: How index pages name each audience.
@@ -66,3 +67,16 @@ class Job:
     @property
     def key(self) -> str:
         return f"{self.place or CROSS_PLACE_DIR}/{self.stem}"
+
+
+class NoProgress:
+    """The progress display when none is asked for: every call does nothing."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def write(self, message: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

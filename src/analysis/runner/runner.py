@@ -20,6 +20,7 @@ from analysis.runner.jobs import (
     FAILED_DIR,
     REQUIRED_PARAMETERS,
     Job,
+    NoProgress,
     RunError,
     StudyInfo,
 )
@@ -229,17 +230,6 @@ class RunReport:
         lines += self.pdf_problems
         lines.append(f"Open {self.index_path}")
         return "\n".join(lines)
-
-
-class _NoProgress:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def write(self, message: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 class _SignalsInterrupt:
@@ -469,7 +459,7 @@ def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress
         results.append(dict(res, error=shown, notebook=job.stem, place=job.place or CROSS_PLACE_DIR, phase=job.phase))
         bar.update(1)
 
-    bar = progress(len(todo)) if progress else _NoProgress()
+    bar = progress(len(todo)) if progress else NoProgress()
     stop = ctx.Event()
     warm = list(dict.fromkeys(list(WARM_MODULES) + notebook_imports(sorted({j.notebook for j in todo}))))
     workers = min(jobs, len(todo))
