@@ -84,7 +84,7 @@ def bench(n: int, permutations: int, seed: int = 0) -> dict:
     times: dict[str, float] = {}
     timed("network_summary", lambda: network_summary(G), times)
     timed("trust_received", lambda: trust_received(G), times)
-    timed("brokers (betweenness)", lambda: brokers(G, k=10, seed=seed), times)
+    timed("brokers (betweenness)", lambda: brokers(G, top=10, seed=seed), times)
     timed("brokerage_roles", lambda: brokerage_roles(G), times)
     timed(f"E-I test ({permutations} perms)",
           lambda: ei_permutation_test(G, permutations=permutations, seed=seed), times)

@@ -96,7 +96,7 @@ def test_trust_and_theme_heatmaps_text_is_readable(example_study):
     from analysis.networks.figures import trust_heatmap
     from analysis.shifts import figures as shift_figures
 
-    figs = [trust_heatmap(networks.trust_network(example_study, place, "interim"), min_n=5)
+    figs = [trust_heatmap(networks.trust_network(example_study, place, "interim"), threshold=5)
             for place in example_study.place_ids]
     figs.append(shift_figures.themes_heatmap(example_study, phase="interim"))
     for fig in figs:

@@ -17,12 +17,12 @@ from analysis.disclosure import (
     OUTSIDE_STUDY,
     audience_of,
     disclosure_table,
+    disclosure_threshold,
     for_audience,
     html_table,
     pseudonym_map,
     respondent_pseudonyms,
     study_key,
-    threshold,
 )
 from analysis.study import study_from_tables
 
@@ -286,10 +286,10 @@ def test_damaged_key_file_refused(study, key_dir):
 
 def test_threshold_by_audience(study):
     st = study_from_tables(_tables(), settings={"disclosure_threshold": 3}, name="t")
-    assert threshold(st, "stakeholder") == 3 and threshold(st, "internal") == 1
-    assert threshold(for_audience(st, "stakeholder", key=KEY)) == 3
-    assert threshold(st) == 1
-    assert threshold(study, "stakeholder") == 5
+    assert disclosure_threshold(st, "stakeholder") == 3 and disclosure_threshold(st, "internal") == 1
+    assert disclosure_threshold(for_audience(st, "stakeholder", key=KEY)) == 3
+    assert disclosure_threshold(st) == 1
+    assert disclosure_threshold(study, "stakeholder") == 5
 
 
 # -- HTML: organisation names escaped for either audience ---------------------------------------
@@ -299,7 +299,7 @@ def test_script_organisation_is_escaped_in_tables(study, audience):
     s = for_audience(study, audience, key=KEY)
     orgs = s.organisations[["name", "sector"]].assign(n=[9, 9, 9, 2, 9, 9], trust=[3.0] * 6)
     for page in (html_table(orgs, caption=f"Organisations {SCRIPT}"),
-                 disclosure_table(orgs, "trust", "n", threshold(s, audience), headers={"name": SCRIPT})):
+                 disclosure_table(orgs, "trust", "n", disclosure_threshold(s, audience), headers={"name": SCRIPT})):
         assert "<script" not in page.lower()
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # caption / header, escaped
     body = html_table(orgs)

@@ -120,7 +120,7 @@ def test_brokers_are_exact_above_a_thousand_organisations():
     # the old rule estimated betweenness from 500 sources above 1,000 nodes; now it is exact
     G = nx.gnm_random_graph(1100, 1600, seed=10, directed=True)
     nx.set_node_attributes(G, {v: f"org {v}" for v in G}, "name")
-    top = brokers(G, k=10)
+    top = brokers(G, top=10)
     reference = nx.betweenness_centrality(G, normalized=True)
     assert len(top) == 10
     for node, score in top["betweenness"].items():
@@ -338,6 +338,6 @@ def test_degree_centralisation_counts_each_neighbour_once():
 def test_brokers_keep_node_order_among_ties():
     # a directed 6-cycle: every node has the same betweenness, so the node order decides
     G = nx.relabel_nodes(nx.cycle_graph(6, create_using=nx.DiGraph), dict(enumerate("fedcba")))
-    top = brokers(G, k=6)
+    top = brokers(G, top=6)
     assert list(top.index) == list("fedcba")
     assert top["betweenness"].tolist() == pytest.approx([(0 + 1 + 2 + 3 + 4) / 20] * 6, abs=TOL)

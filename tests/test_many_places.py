@@ -62,7 +62,7 @@ def test_ranked_table_orders_best_first_with_region_and_change(study):
 def test_places_like_finds_the_place_with_the_nearest_profile(study):
     # a: 10% with 1,000 people. d: 12% with 1,000 -> nearest; c: 11% but 100,000 people -> further
     t = table([10, 50, 11, 12, 90], [0, 0, 0, 0, 0])
-    out = places_like(study, t, "a", "p1", k=2)
+    out = places_like(study, t, "a", "p1", nearest=2)
     assert out["Place"].tolist() == ["D-town", "B-town"]
     assert float(out["Distance"].iloc[0]) < float(out["Distance"].iloc[1])
 

@@ -134,7 +134,7 @@ def test_compare_phases_on_the_tiny_study():
     assert "ties_formed" in c.headline()
     text = describe_change(c)
     assert text.startswith("Between Before and During, 0 ties were formed, 1 kept and 0 lost")
-    table = change_table(c.summary["after"], c, None, k=5)
+    table = change_table(c.summary["after"], c, None, threshold=5)
     assert list(table.columns) == ["Measure", "Before", "This phase", "Change since Before"]
     trust_row = table[table["Measure"].str.startswith("Average trust")].iloc[0]
     assert trust_row["Change since Before"] == "fewer than 5 ratings"
@@ -148,8 +148,8 @@ def test_describe_change_of_the_first_phase():
 def test_example_coventry_gap_narrows_then_widens_in_words(example):
     narrow = compare_phases(example, "coventry", "baseline", "emergency", seed=1, permutations=99, n_boot=99)
     widen = compare_phases(example, "coventry", "emergency", "final", seed=1, permutations=99, n_boot=99)
-    assert "trustworthiness narrowed" in describe_change(narrow, k=5)
-    assert "trustworthiness widened" in describe_change(widen, k=5)
+    assert "trustworthiness narrowed" in describe_change(narrow, threshold=5)
+    assert "trustworthiness widened" in describe_change(widen, threshold=5)
     # density rose, and the resampling interval says so
     assert narrow.density_change["ci_low"] > 0
     # the same organisations work together across phases: the networks correlate

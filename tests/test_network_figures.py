@@ -103,9 +103,9 @@ def _texts(fig):
 
 
 def test_trust_heatmap_shows_values_with_n_and_hides_small_cells():
-    shown = _texts(trust_heatmap(heatmap_graph(), min_n=1))
+    shown = _texts(trust_heatmap(heatmap_graph(), threshold=1))
     assert "3.0\nn=3" in shown and "2.0\nn=1" in shown
-    hidden = _texts(trust_heatmap(heatmap_graph(), min_n=3))
+    hidden = _texts(trust_heatmap(heatmap_graph(), threshold=3))
     # three cells rest on fewer than 3 ratings; only vcse -> council (n=3) is shown
     assert "3.0\nn=3" in hidden
     assert hidden.count("fewer than\n3 ratings") == 3
@@ -118,13 +118,13 @@ def test_trust_heatmap_secondary_suppression_when_one_cell_is_hidden():
     G.remove_edge("h1", "v1")
     G.add_edge("v1", "v3", trust=4.0)  # vcse -> vcse now 3 ratings; vcse -> council 3
     G.add_edge("h1", "c1", trust=2.0)  # health -> council: the one small cell
-    texts = _texts(trust_heatmap(G, min_n=2))
+    texts = _texts(trust_heatmap(G, threshold=2))
     assert texts.count("fewer than\n2 ratings") == 2  # the small cell and one other
 
 
 def test_trust_received_chart_leaves_out_organisations_with_few_ratings():
     G = heatmap_graph()
-    fig = trust_received_chart(G, min_n=2)
+    fig = trust_received_chart(G, threshold=2)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     # c1 has 3 ratings; v1 has 2 (council, health); v2 and v3 have 1 each
     assert labels == ["v1", "c1"]  # lowest at the bottom: v1 mean 1.5, c1 mean 3.0

@@ -29,7 +29,7 @@ def test_brokers_table_for_readers():
     groups = {"a": "council", "b": "vcse", "c": "health"}
     G = grouped([("a", "b"), ("b", "c")], groups, attr="sector_group")
     nx.set_node_attributes(G, {"a": "A", "b": "<b>Broker</b>", "c": "C"}, "name")
-    table = brokers_table(brokers(G, k=1), brokerage_roles(G))
+    table = brokers_table(brokers(G, top=1), brokerage_roles(G))
     assert table.iloc[0]["Organisation"] == "<b>Broker</b>"  # raw here; html_table escapes
     assert table.iloc[0]["Liaison"] == 1
 
@@ -45,16 +45,16 @@ def test_network_summary_and_sentences(tiny):
     assert "(2 of the 4 answered the survey)" in text
     assert "4.00 out of 4" in text
     # with a threshold of 5 ratings, the one rated tie's trust is not stated
-    assert "out of 4" not in describe_network(s, "Northtown", "During", k=5)
+    assert "out of 4" not in describe_network(s, "Northtown", "During", threshold=5)
     assert "level 2 (cooperation)" in describe_method(G, 5)
 
 
 def test_measures_table_suppresses_small_means():
     s = pd.Series({"density": 0.25, "mean_trust": 3.0, "trust_n": 4})
-    assert measure_value(s, "density", k=5) == "25%"
-    assert measure_value(s, "mean_trust", k=5) == "fewer than 5 ratings"
-    assert measure_value(s, "mean_trust", k=4) == "3.00"
-    table = measures_table(network_summary(nx.DiGraph([(1, 2), (2, 1), (2, 3)])), k=5)
+    assert measure_value(s, "density", threshold=5) == "25%"
+    assert measure_value(s, "mean_trust", threshold=5) == "fewer than 5 ratings"
+    assert measure_value(s, "mean_trust", threshold=4) == "3.00"
+    table = measures_table(network_summary(nx.DiGraph([(1, 2), (2, 1), (2, 3)])), threshold=5)
     assert list(table.columns) == ["Measure", "Value"]
     with pytest.raises(KeyError):
         measure_value(s, "nonsense")

@@ -148,14 +148,14 @@ def test_trust_received_means_counts_and_disclosure():
     assert table.loc["x", "value"] == pytest.approx(2.0)
     assert table.loc["x", "value_n"] == 2
     assert table.index[0] == "x"  # most trusted first
-    hidden = trust_received(G, min_n=4)
+    hidden = trust_received(G, threshold=4)
     assert math.isnan(hidden.loc["x", "trust"]) and hidden.loc["x", "trust_n"] == 3
 
 
 def test_brokers_on_a_path():
     # a -> b -> c: b lies on the only path of one ordered pair (a, c); directed betweenness
     # is normalised by (n-1)(n-2) = 2 ordered pairs, so b scores 1/2
-    top = brokers(nx.DiGraph([("a", "b"), ("b", "c")]), k=2)
+    top = brokers(nx.DiGraph([("a", "b"), ("b", "c")]), top=2)
     assert top.index[0] == "b"
     assert top.loc["b", "betweenness"] == pytest.approx(0.5)
 

@@ -125,13 +125,13 @@ def test_heatmap_and_headline_table_agree_with_the_plan():
 
     G = _network(RATINGS, GROUPS)
     plan = TrustPagePlan("x", "p", K, plan_cells(trust_cells(G, "p"), K))
-    fig = network_figures.trust_heatmap(G, min_n=K, plan=plan)
+    fig = network_figures.trust_heatmap(G, threshold=K, plan=plan)
     texts = _texts(fig)
     shown_values = [t for t in texts if re.match(r"^\d\.\d\nn=\d+$", t)]
     hidden_cells = [t for t in texts if t.startswith(("fewer than", "not shown"))]
     assert len(hidden_cells) == len([k for k in plan.plan.primary | plan.plan.secondary if k[0] == "sector"])
     assert "2.5\nn=2" not in texts and len(shown_values) + len(hidden_cells) == 3
-    table = measures_table(plan.summary(network_summary(G)), k=K).set_index("Measure")["Value"]
+    table = measures_table(plan.summary(network_summary(G)), threshold=K).set_index("Measure")["Value"]
     council_to_vcse = table["Trust councils give VCSE organisations (1 to 4)"]
     cell_shown = "3.0\nn=6" in texts
     assert (council_to_vcse == "3.00") == cell_shown
@@ -165,11 +165,11 @@ def test_two_phases_difference_does_not_give_back_a_hidden_mean(before_n):
     before = [("C1", "V1", 3), ("C1", "V2", 3), ("C1", "V3", 3)][:before_n]
     after = before + [("C2", "V1", 1), ("C2", "V2", 1), ("C2", "V3", 1)]
     s = _study(before, after)
-    plan = page_plan(s, "x", "p2", k=K)
+    plan = page_plan(s, "x", "p2", threshold=K)
     assert plan.headline_hidden("mean_trust", "p1") and not plan.headline_hidden("mean_trust")
     comparison = plan.comparison(compare_phases(s, "x", "p1", "p2", seed=1))
     summary = comparison.summary["after"]
-    table = change_table(summary, comparison, None, k=K).set_index("Measure")
+    table = change_table(summary, comparison, None, threshold=K).set_index("Measure")
     row = table.loc["Average trust between partners (1 to 4)"]
     assert row["This phase"] == "2.00"
     assert row["One"] == "fewer than 5 ratings" and row["Change since One"] == "fewer than 5 ratings"

@@ -76,7 +76,7 @@ def test_phase_change_suppressed_when_either_phase_is():
         "mean": [2.0, 3.0, 1.0, 2.0, 2.5, 3.5, 1.5, 2.75],
         "n": [6, 3, 8, 17, 7, 8, 2, 17],
     })
-    c = phase_change(t, "g", "mean", "p1", "p2", k=5, margins={"g": "All"})
+    c = phase_change(t, "g", "mean", "p1", "p2", threshold=5, margins={"g": "All"})
     assert c["g"].tolist() == ["a", "b", "c", "All"]
     assert c["before_suppressed"].tolist() == [True, True, False, False]
     assert c["after_suppressed"].tolist() == [True, False, True, False]
@@ -89,7 +89,7 @@ def test_phase_change_suppressed_when_either_phase_is():
 def test_phase_change_cell_missing_in_one_phase_is_suppressed():
     t = pd.DataFrame({"phase_id": ["p1", "p1", "p2"], "g": ["a", "b", "a"], "mean": [1.0, 2.0, 1.5],
                       "n": [9, 9, 9]})
-    c = phase_change(t, "g", "mean", "p1", "p2", k=5)
+    c = phase_change(t, "g", "mean", "p1", "p2", threshold=5)
     assert c.set_index("g").loc["b", "change_suppressed"]
     assert not c.set_index("g").loc["a", "change_suppressed"]
 

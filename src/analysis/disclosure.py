@@ -56,7 +56,7 @@ __all__ = [
     "key_fingerprint",
     "pseudonym_map",
     "respondent_pseudonyms",
-    "threshold",
+    "disclosure_threshold",
     "page_plan",
     # small-cell suppression and escaped tables (analysis.suppression), re-exported
     "suppression_message",
@@ -492,8 +492,8 @@ def respondent_pseudonyms(study, key: bytes | str | None = None) -> dict[str, st
 
 # -- the threshold of a page -----------------------------------------------------------------
 
-def threshold(study, audience: str | None = None) -> int:
-    """The disclosure threshold k for a page: ``study.disclosure_threshold`` for stakeholder
+def disclosure_threshold(study, audience: str | None = None) -> int:
+    """The disclosure threshold of a page: ``study.disclosure_threshold`` for stakeholder
     pages, 1 for internal ones (nothing suppressed, but an empty cell still says so).
 
     ``audience`` defaults to :func:`audience_of` the study.
@@ -501,14 +501,14 @@ def threshold(study, audience: str | None = None) -> int:
     Examples
     --------
     >>> s = _tiny_study()
-    >>> threshold(s, "stakeholder"), threshold(s, "internal")
+    >>> disclosure_threshold(s, "stakeholder"), disclosure_threshold(s, "internal")
     (5, 1)
     """
     audience = _check_audience(audience or audience_of(study))
     return int(study.disclosure_threshold) if audience == "stakeholder" else 1
 
 
-def page_plan(study, place: str, phase: str, k: int | None = None):
+def page_plan(study, place: str, phase: str, threshold: int | None = None):
     """The disclosure plan of a place's page for one phase: which trust means every figure and table hides.
 
     The one call a page makes before it draws anything; see
@@ -519,7 +519,7 @@ def page_plan(study, place: str, phase: str, k: int | None = None):
     """
     from analysis.networks.plan import trust_page_plan
 
-    return trust_page_plan(study, place, phase, threshold(study) if k is None else k)
+    return trust_page_plan(study, place, phase, disclosure_threshold(study) if threshold is None else threshold)
 
 
 def _tiny_study():

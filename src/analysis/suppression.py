@@ -1,8 +1,8 @@
 """Small-cell suppression (primary and secondary) and the escaped HTML tables that show it.
 
-A statistic resting on fewer than k respondents or ratings is not shown on a stakeholder
+A statistic resting on fewer respondents or ratings than the disclosure threshold is not shown on a stakeholder
 page, nor is any cell from which it could be worked back (:func:`suppression_mask`); the
-threshold k of a page comes from :func:`analysis.disclosure.threshold`.
+threshold of a page comes from :func:`analysis.disclosure.disclosure_threshold`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-def suppression_message(k: int, unit: str = "responses") -> str:
+def suppression_message(threshold: int, unit: str = "responses") -> str:
     """What a suppressed cell says.
 
     Examples
@@ -36,16 +36,16 @@ def suppression_message(k: int, unit: str = "responses") -> str:
     >>> suppression_message(5), suppression_message(5, "ratings"), suppression_message(1)
     ('fewer than 5 responses', 'fewer than 5 ratings', 'no responses')
     """
-    return f"no {unit}" if k <= 1 else f"fewer than {k} {unit}"
+    return f"no {unit}" if threshold <= 1 else f"fewer than {threshold} {unit}"
 
 
-def suppression_mask(table: pd.DataFrame, n_col: str = "n", k: int = 5, *,
+def suppression_mask(table: pd.DataFrame, n_col: str = "n", threshold: int = 5, *,
                      margins: dict | None = None) -> pd.Series:
     """Which rows of a tidy table a stakeholder page must suppress.
 
     Rules
     -----
-    1. Primary: a row whose count ``n`` is below ``k`` (or missing) is suppressed.
+    1. Primary: a row whose count ``n`` is below ``threshold`` (or missing) is suppressed.
     2. Secondary, for tables that show totals (``margins``): ``margins`` maps a label
        column to the label of its total row, e.g. ``{"sector": "All"}`` for a one-way
        table with a total, or ``{"from_group": "All", "to_group": "All"}`` for a two-way
@@ -65,7 +65,7 @@ def suppression_mask(table: pd.DataFrame, n_col: str = "n", k: int = 5, *,
         Tidy: one row per cell, label columns, value columns and a count column.
     n_col : str
         The count of respondents or ratings each row rests on.
-    k : int
+    threshold : int
         The threshold (:func:`threshold`).
     margins : dict, optional
         ``{label column: total label}`` as above.
@@ -85,8 +85,8 @@ def suppression_mask(table: pd.DataFrame, n_col: str = "n", k: int = 5, *,
     [False, True, True, False, False]
     """
     n = pd.to_numeric(table[n_col], errors="coerce")
-    mask = (n.isna() | (n < k)).to_numpy().copy()
-    if not margins or k <= 1:
+    mask = (n.isna() | (n < threshold)).to_numpy().copy()
+    if not margins or threshold <= 1:
         return pd.Series(mask, index=table.index, name="suppressed")
     label_cols = list(margins)
     for col in label_cols:
@@ -124,7 +124,7 @@ def suppression_mask(table: pd.DataFrame, n_col: str = "n", k: int = 5, *,
     return pd.Series(mask, index=table.index, name="suppressed")
 
 
-def suppress(table: pd.DataFrame, value_cols, n_col: str = "n", k: int = 5, *, unit: str = "responses",
+def suppress(table: pd.DataFrame, value_cols, n_col: str = "n", threshold: int = 5, *, unit: str = "responses",
              margins: dict | None = None, mask: pd.Series | None = None, formats: dict | None = None,
              hide_n: bool = True) -> pd.DataFrame:
     """A display copy of a tidy table with suppressed cells saying so.
@@ -142,7 +142,7 @@ def suppress(table: pd.DataFrame, value_cols, n_col: str = "n", k: int = 5, *, u
         The statistics to suppress.
     n_col : str
         The count each row rests on.
-    k : int
+    threshold : int
         The threshold.
     unit : str
         "responses" or "ratings" (the message says "fewer than 5 ratings").
@@ -168,13 +168,13 @@ def suppress(table: pd.DataFrame, value_cols, n_col: str = "n", k: int = 5, *, u
     """
     value_cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
     if mask is None:
-        mask = suppression_mask(table, n_col, k, margins=margins)
+        mask = suppression_mask(table, n_col, threshold, margins=margins)
     mask = pd.Series(mask, index=table.index).fillna(True).astype(bool)
     out = table.astype("object").copy()
     for col, fmt in (formats or {}).items():
         f = fmt.format if isinstance(fmt, str) else fmt
         out[col] = [f(v) if pd.notna(v) else "" for v in table[col]]
-    message = suppression_message(k, unit)
+    message = suppression_message(threshold, unit)
     cols = value_cols + ([n_col] if hide_n and n_col in out else [])
     for col in cols:
         out[col] = out[col].where(~mask, message)
@@ -182,7 +182,7 @@ def suppress(table: pd.DataFrame, value_cols, n_col: str = "n", k: int = 5, *, u
 
 
 def phase_change(table: pd.DataFrame, by, value_col: str, before: str, after: str, *,
-                 n_col: str = "n", k: int = 5, phase_col: str = "phase_id",
+                 n_col: str = "n", threshold: int = 5, phase_col: str = "phase_id",
                  margins: dict | None = None) -> pd.DataFrame:
     """A statistic in two phases and its change, with the suppression of each.
 
@@ -199,7 +199,7 @@ def phase_change(table: pd.DataFrame, by, value_col: str, before: str, after: st
     value_col, n_col : str
     before, after : str
         The two phase ids.
-    k : int
+    threshold : int
     phase_col : str
     margins : dict, optional
 
@@ -213,7 +213,7 @@ def phase_change(table: pd.DataFrame, by, value_col: str, before: str, after: st
     --------
     >>> t = pd.DataFrame({"phase_id": ["p1", "p1", "p2", "p2"], "group": ["a", "b", "a", "b"],
     ...                   "mean": [2.0, 3.0, 2.5, 3.5], "n": [6, 3, 7, 8]})
-    >>> c = phase_change(t, "group", "mean", "p1", "p2", k=5)
+    >>> c = phase_change(t, "group", "mean", "p1", "p2", threshold=5)
     >>> c[["group", "change", "change_suppressed"]].values.tolist()
     [['a', 0.5, False], ['b', 0.5, True]]
     """
@@ -221,7 +221,7 @@ def phase_change(table: pd.DataFrame, by, value_col: str, before: str, after: st
     parts = {}
     for label, phase in (("before", before), ("after", after)):
         sub = table[table[phase_col] == phase]
-        sub = sub.assign(_suppressed=suppression_mask(sub, n_col, k, margins=margins))
+        sub = sub.assign(_suppressed=suppression_mask(sub, n_col, threshold, margins=margins))
         parts[label] = sub[by + [value_col, n_col, "_suppressed"]].rename(
             columns={value_col: label, n_col: f"n_{label}", "_suppressed": f"{label}_suppressed"})
     out = parts["before"].merge(parts["after"], on=by, how="outer", sort=False)
@@ -315,13 +315,13 @@ def _download_link(table: pd.DataFrame, caption, headers, index) -> str:
     return download_link(shown, caption)
 
 
-def disclosure_table(table: pd.DataFrame, value_cols, n_col: str = "n", k: int = 5, *,
+def disclosure_table(table: pd.DataFrame, value_cols, n_col: str = "n", threshold: int = 5, *,
                      unit: str = "responses", margins: dict | None = None, formats: dict | None = None,
                      caption: str | None = None, headers: dict | None = None) -> SafeHTML:
     """Suppress small cells (:func:`suppress`) and show the result as an escaped HTML table.
 
     The one call a notebook makes to show a table of statistics:
-    ``disclosure_table(frame, "mean", "n", threshold(s), formats={"mean": "{:.1f}"},
+    ``disclosure_table(frame, "mean", "n", disclosure_threshold(s), formats={"mean": "{:.1f}"},
     caption="...")``.
 
     Examples
@@ -331,7 +331,7 @@ def disclosure_table(table: pd.DataFrame, value_cols, n_col: str = "n", k: int =
     >>> "A &amp; B" in h, "fewer than 5 responses" in h, "1.0" in h
     (True, True, False)
     """
-    shown = suppress(table, value_cols, n_col, k, unit=unit, margins=margins, formats=formats)
+    shown = suppress(table, value_cols, n_col, threshold, unit=unit, margins=margins, formats=formats)
     return html_table(shown, caption=caption, headers=headers)
 
 
@@ -355,13 +355,13 @@ class Cell:
 
 @dataclasses.dataclass(frozen=True)
 class DisclosurePlan:
-    """Which statistics of a page are hidden: ``primary`` (fewer than ``k`` ratings) and ``secondary``.
+    """Which statistics of a page are hidden: ``primary`` (fewer than ``threshold`` ratings) and ``secondary``.
 
     Every figure and table of the page asks the same plan (:meth:`hidden`), so a cell hidden
     in one cannot be worked back from what another shows.
     """
 
-    k: int
+    threshold: int
     primary: frozenset
     secondary: frozenset
 
@@ -426,12 +426,12 @@ def _first_exposed(matrix: np.ndarray, shown: list, hidden: list):
     return None, None, None
 
 
-def plan_cells(cells, k: int, *, forced=()) -> DisclosurePlan:
+def plan_cells(cells, threshold: int, *, forced=()) -> DisclosurePlan:
     """Decide, for a whole page, which cells to hide so that none hidden can be recovered.
 
     Rules
     -----
-    1. Primary: a cell resting on fewer than ``k`` ratings (``n < k``) is hidden, and so is
+    1. Primary: a cell resting on fewer than ``threshold`` ratings (``n < threshold``) is hidden, and so is
        every cell in ``forced`` (hidden on another page whose values this one repeats).
     2. Secondary: while some hidden cell's value is a linear combination of the shown
        cells' values (a mean and its n, a total minus its parts, the difference of two
@@ -445,8 +445,8 @@ def plan_cells(cells, k: int, *, forced=()) -> DisclosurePlan:
     ----------
     cells : list of Cell
         Everything the page would show (cells with ``n`` 0 have no value and are left out).
-    k : int
-        The threshold; ``k <= 1`` hides nothing.
+    threshold : int
+        The threshold; ``threshold <= 1`` hides nothing.
     forced : iterable of keys
 
     Returns
@@ -467,9 +467,9 @@ def plan_cells(cells, k: int, *, forced=()) -> DisclosurePlan:
     cells = [c for c in cells if c.n > 0]
     keys = [c.key for c in cells]
     forced = {f for f in forced if f in keys}
-    if k <= 1 and not forced:
-        return DisclosurePlan(k, frozenset(), frozenset())
-    primary = {c.key for c in cells if c.n < k} | forced if k > 1 else set(forced)
+    if threshold <= 1 and not forced:
+        return DisclosurePlan(threshold, frozenset(), frozenset())
+    primary = {c.key for c in cells if c.n < threshold} | forced if threshold > 1 else set(forced)
     units = sorted({u for c in cells for u in c.weights}, key=repr)
     index = {u: i for i, u in enumerate(units)}
     rows = {}
@@ -493,4 +493,4 @@ def plan_cells(cells, k: int, *, forced=()) -> DisclosurePlan:
                   and (null.shape[1] == 0 or np.abs(null[position[i]]).max() < 1e-9)]
         used = [i for i in order if i in position and abs(solution[position[i]]) > 1e-9]
         hidden.add(keys[(needed or used or [shown[0]])[0]])
-    return DisclosurePlan(k, frozenset(primary), frozenset(hidden - primary))
+    return DisclosurePlan(threshold, frozenset(primary), frozenset(hidden - primary))

@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="graphml or gexf (Gephi, yEd, igraph), or kumu (an .xlsx of elements and connections)")
     parser.add_argument("--out", required=True, metavar="FILE", help="file to write (its folder must exist)")
     parser.add_argument("--audience", choices=["stakeholder", "internal"], default="stakeholder",
-                        help="stakeholder (the default: organisations under pseudonyms, ratings of fewer than k "
-                             "partners left out, leak-checked) or internal (organisations named)")
+                        help="stakeholder (the default: organisations under pseudonyms, ratings of fewer "
+                             "than the threshold partners left out, leak-checked) or internal (organisations named)")
 
 
 def _say(message: str) -> None:

@@ -469,11 +469,11 @@ def _direction(change: float, unit: str, digits: int = 2, scale: float = 1.0, th
 
 
 def describe_change(comparison: PhaseComparison | None, first_phase_label: str | None = None,
-                    k: int = 1) -> str:
+                    threshold: int = 1) -> str:
     """Plain-English sentences about a change between phases (plain text; escape to render).
 
-    Changes in means resting on fewer than ``k`` ratings in either phase are not stated
-    (disclosure control; pass ``analysis.disclosure.threshold(study)``).
+    Changes in means resting on fewer than ``threshold`` ratings in either phase are not stated
+    (disclosure control; pass ``analysis.disclosure.disclosure_threshold(study)``).
 
     ``comparison`` None means there is no earlier phase to compare with (the first
     phase of the study); the sentence says so, naming ``first_phase_label`` if given.
@@ -507,11 +507,11 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
         density_sentence += "."
     parts.append(density_sentence)
     before, after = s["before"], s["after"]
-    if not (rests_on_too_few(before, "trust_n", k) or rests_on_too_few(after, "trust_n", k)):
+    if not (rests_on_too_few(before, "trust_n", threshold) or rests_on_too_few(after, "trust_n", threshold)):
         trend = _direction(s.loc["mean_trust", "change"], " points on the 1-4 scale")
         parts.append(f"Average trust across ties {trend}.")
     tc = c.trust_change
-    if tc["n"] >= max(2, k):
+    if tc["n"] >= max(2, threshold):
         significant = not math.isnan(tc["p_value"]) and tc["p_value"] < 0.05
         parts.append(
             f"On the {tc['n']} ties kept and rated in both phases, trust "
@@ -522,7 +522,7 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
     gap_before, gap_after = s.loc["trust_gap", "before"], s.loc["trust_gap", "after"]
     gap_n = ("trust_n_council_to_vcse", "trust_n_vcse_to_council")
     if not (math.isnan(gap_before) or math.isnan(gap_after)
-            or rests_on_too_few(before, gap_n, k) or rests_on_too_few(after, gap_n, k)):
+            or rests_on_too_few(before, gap_n, threshold) or rests_on_too_few(after, gap_n, threshold)):
         diff = abs(gap_after) - abs(gap_before)
         if abs(diff) < 0.05:
             trend = "stayed about the same"
@@ -541,13 +541,13 @@ def describe_change(comparison: PhaseComparison | None, first_phase_label: str |
 
 
 def change_table(current: pd.Series, previous: PhaseComparison | None = None,
-                 baseline: PhaseComparison | None = None, k: int = 1) -> pd.DataFrame:
+                 baseline: PhaseComparison | None = None, threshold: int = 1) -> pd.DataFrame:
     """Headline measures now, in the previous phase and at the baseline, with the changes.
 
     ``current`` is :func:`analysis.networks.network_summary` of this phase; ``previous``
     and ``baseline`` are :func:`compare_phases` results ending in this phase (None when
     there is no such earlier phase: those columns are then left out). A mean resting on
-    fewer than ``k`` ratings shows "fewer than k ratings", and so does any change that
+    fewer than ``threshold`` ratings shows "fewer than N ratings" (N the threshold), and so does any change that
     involves it.
 
     Returns
@@ -565,13 +565,13 @@ def change_table(current: pd.Series, previous: PhaseComparison | None = None,
             if comparison is None:
                 continue
             before = comparison.summary["before"]
-            row[comparison.label_before] = measure_value(before, key, k)
-            hidden = rests_on_too_few(before, n_key, k) or rests_on_too_few(current, n_key, k)
+            row[comparison.label_before] = measure_value(before, key, threshold)
+            hidden = rests_on_too_few(before, n_key, threshold) or rests_on_too_few(current, n_key, threshold)
             change = current.get(key) - before.get(key)
             row[f"Change since {comparison.label_before}"] = (
-                f"fewer than {k} ratings" if hidden else format_measure(change, kind, change=True)
+                f"fewer than {threshold} ratings" if hidden else format_measure(change, kind, change=True)
             )
-        row["This phase"] = measure_value(current, key, k)
+        row["This phase"] = measure_value(current, key, threshold)
         rows.append(row)
     table = pd.DataFrame(rows)
     # earlier phases first (baseline, previous), then the changes, then this phase
@@ -585,7 +585,7 @@ def change_table(current: pd.Series, previous: PhaseComparison | None = None,
 
 
 def change_sections(previous: PhaseComparison | None, baseline: PhaseComparison | None,
-                    phase_label: str, k: int = 1) -> list[tuple[str, str]]:
+                    phase_label: str, threshold: int = 1) -> list[tuple[str, str]]:
     """Headings and plain-English paragraphs on change from the previous phase and the baseline.
 
     Says once, plainly, when this is the first phase (no comparison at all), and does not
@@ -602,7 +602,8 @@ def change_sections(previous: PhaseComparison | None, baseline: PhaseComparison 
     if isinstance(previous, Absent):
         sections.append(("Since the previous phase", previous.reason))
     elif previous is not None:
-        sections.append((f"Since the previous phase ({previous.label_before})", describe_change(previous, k=k)))
+        sections.append((f"Since the previous phase ({previous.label_before})",
+                         describe_change(previous, threshold=threshold)))
     if isinstance(baseline, Absent):
         sections.append(("Since the baseline", baseline.reason))
     elif baseline is not None:
@@ -610,5 +611,6 @@ def change_sections(previous: PhaseComparison | None, baseline: PhaseComparison 
             sections.append(("Since the baseline",
                              f"The previous phase, {previous.label_before}, is the baseline: see above."))
         else:
-            sections.append((f"Since the baseline ({baseline.label_before})", describe_change(baseline, k=k)))
+            sections.append((f"Since the baseline ({baseline.label_before})",
+                             describe_change(baseline, threshold=threshold)))
     return sections

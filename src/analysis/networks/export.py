@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from analysis.disclosure import for_audience, threshold
+from analysis.disclosure import disclosure_threshold, for_audience
 from analysis.files import atomic_write_bytes
 from analysis.networks.build import trust_network
 from analysis.networks.measures import trust_received
@@ -66,10 +66,10 @@ def export_graph(study, place: str, phase: str, *, audience: str = "stakeholder"
     ``stakeholder``: :func:`analysis.disclosure.for_audience`), ``sector``, ``sector_group``,
     ``size``, ``responded`` (answered the survey in this phase), ``trust_received`` (the mean
     trust of the ratings it received; absent when it rests on fewer than the disclosure
-    threshold k of ratings, as on the pages) and ``trust_received_n`` (how many ratings).
+    threshold of ratings, as on the pages) and ``trust_received_n`` (how many ratings).
     Ties carry ``level`` (2 cooperation to 4 integration), ``level_label``, ``frequency`` and,
-    for ``internal`` exports (or a study whose threshold k is 1), ``trust`` and ``value``: one
-    organisation's rating of another rests on one respondent, fewer than k, so a stakeholder
+    for ``internal`` exports (or a study whose disclosure threshold is 1), ``trust`` and ``value``: one
+    organisation's rating of another rests on one respondent, fewer than the threshold, so a stakeholder
     export leaves it out, as the pages do. An attribute that was not recorded is absent, never
     NaN. Node identifiers are ``org_id`` for ``internal``, the label for ``stakeholder`` (an
     identifier such as a charity number names an organisation as surely as its name).
@@ -96,19 +96,20 @@ def export_graph(study, place: str, phase: str, *, audience: str = "stakeholder"
         When the place or phase is not in the study.
     """
     shown = for_audience(study, audience, key=key)
-    k = threshold(shown, audience)
+    threshold = disclosure_threshold(shown, audience)
     G = trust_network(shown, place, phase)
-    received = trust_received(G, attrs=("trust",), min_n=k)
+    received = trust_received(G, attrs=("trust",), threshold=threshold)
     labels = _unique_labels(G, audience)
     out = nx.DiGraph()
     note = (f"Trust network of {G.graph['place_name']}, {G.graph['phase_label']}, for {audience} readers. "
             f"A tie is a rating at level {G.graph['tie_min_level']} (cooperation) or above. ")
-    if k > 1:
-        note += (f"Trust received is left out where fewer than {k} partners rated an organisation; "
+    if threshold > 1:
+        note += (f"Trust received is left out where fewer than {threshold} partners rated an organisation; "
                  "each tie's own trust and value ratings are left out (each is one respondent's answer).")
     out.graph.update(place=G.graph["place"], phase=G.graph["phase"], place_name=G.graph["place_name"],
                      phase_label=G.graph["phase_label"], audience=audience,
-                     tie_min_level=int(G.graph["tie_min_level"]), disclosure_threshold=int(k), note=note.strip())
+                     tie_min_level=int(G.graph["tie_min_level"]), disclosure_threshold=int(threshold),
+                     note=note.strip())
     for v, data in G.nodes(data=True):
         attrs = {"label": labels[v], "sector": data.get("sector"), "sector_group": data.get("sector_group"),
                  "size": data.get("size"), "responded": bool(data.get("responded")),
@@ -118,7 +119,7 @@ def export_graph(study, place: str, phase: str, *, audience: str = "stakeholder"
     for u, v, data in G.edges(data=True):
         attrs = {"level": int(data["level"]), "level_label": LEVEL_LABELS.get(int(data["level"])),
                  "frequency": data.get("frequency")}
-        if k <= 1:
+        if threshold <= 1:
             attrs.update(trust=data.get("trust"), value=data.get("value"))
         out.add_edge(node(u), node(v), **{a: x for a, x in attrs.items() if _present(x)})
     return out
@@ -177,7 +178,7 @@ def neutralise_cell(value):
     return value
 
 
-def _describe(data: dict, k: int) -> str:
+def _describe(data: dict, threshold: int) -> str:
     group = SECTOR_GROUP_LABELS.get(data.get("sector_group"), data.get("sector_group") or "sector not recorded")
     parts = [f"{group} organisation" + (f" ({data['sector']})" if data.get("sector") else "")]
     if data.get("size"):
@@ -186,7 +187,7 @@ def _describe(data: dict, k: int) -> str:
     if "trust_received" in data:
         parts.append(f"trust received {data['trust_received']:.2f} on a 1 to 4 scale from {n} rating{'s' * (n != 1)}")
     elif n:
-        parts.append(f"trust received not shown: {n} rating{'s' * (n != 1)}, fewer than {k}")
+        parts.append(f"trust received not shown: {n} rating{'s' * (n != 1)}, fewer than {threshold}")
     else:
         parts.append("no trust ratings received")
     return "; ".join(parts) + "."
@@ -201,12 +202,12 @@ def kumu_tables(G) -> tuple[pd.DataFrame, pd.DataFrame]:
     ----------
     Kumu. Structure your data for Kumu. https://docs.kumu.io/guides/import/import
     """
-    k = int(G.graph.get("disclosure_threshold", 1))
+    threshold = int(G.graph.get("disclosure_threshold", 1))
     elements = []
     for v, d in G.nodes(data=True):
         group = SECTOR_GROUP_LABELS.get(d.get("sector_group"), d.get("sector_group"))
         elements.append({
-            "Label": d.get("label", str(v)), "Type": group, "Description": _describe(d, k),
+            "Label": d.get("label", str(v)), "Type": group, "Description": _describe(d, threshold),
             "Tags": "|".join(dict.fromkeys(t for t in (d.get("sector_group"), d.get("sector")) if t)),
             "Sector": d.get("sector"), "Sector group": group, "Size": d.get("size"),
             "Responded": "yes" if d.get("responded") else "no",
@@ -217,12 +218,13 @@ def kumu_tables(G) -> tuple[pd.DataFrame, pd.DataFrame]:
         row = {"From": G.nodes[u].get("label", str(u)), "To": G.nodes[v].get("label", str(v)),
                "Type": d.get("level_label"), "Direction": "directed", "Level": d.get("level"),
                "Frequency": d.get("frequency")}
-        if k <= 1:
+        if threshold <= 1:
             row.update({"Trust": d.get("trust"), "Value": d.get("value")})
         connections.append(row)
     element_cols = ["Label", "Type", "Description", "Tags", "Sector", "Sector group", "Size", "Responded",
                     "Trust received", "Trust received n"]
-    connection_cols = ["From", "To", "Type", "Direction", "Level", "Frequency"] + (["Trust", "Value"] if k <= 1 else [])
+    connection_cols = ["From", "To", "Type", "Direction", "Level", "Frequency"]
+    connection_cols += ["Trust", "Value"] if threshold <= 1 else []
     return pd.DataFrame(elements, columns=element_cols), pd.DataFrame(connections, columns=connection_cols)
 
 

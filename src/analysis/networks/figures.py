@@ -222,13 +222,13 @@ def _place_layout(study, place: str, seed: int) -> dict:
     return network_layout(union, seed=seed)
 
 
-def _node_sizes(G, size_by: str, min_n: int, top: float | None = None) -> tuple[np.ndarray, str]:
+def _node_sizes(G, size_by: str, threshold: int, top: float | None = None) -> tuple[np.ndarray, str]:
     nodes = list(G)
     if size_by == "degree":
         raw = np.array([G.in_degree(v) if G.is_directed() else G.degree(v) for v in nodes], dtype=float)
         what = "the number of partners who named it"
     elif size_by == "trust":
-        received = trust_received(G, attrs=("trust",), min_n=min_n)
+        received = trust_received(G, attrs=("trust",), threshold=threshold)
         raw = received["trust"].reindex(nodes).to_numpy(dtype=float)
         raw = np.where(np.isnan(raw), 0.0, raw)
         what = "the trust its partners gave it"
@@ -284,7 +284,7 @@ def _ring_labels(ax, G, pos, nodes, labelled, fontsize):
 
 
 def draw_network(ax, G, pos: dict, *, size_by: str = "degree", label: str | int = "top",
-                 min_n: int = 1, fontsize: float = 8.0, size_top: float | None = None) -> dict:
+                 threshold: int = 1, fontsize: float = 8.0, size_top: float | None = None) -> dict:
     """Draw ``G`` on ``ax`` at ``pos``: nodes coloured by sector group, sized by ``size_by``.
 
     Organisations that did not answer the survey in this phase (node attribute
@@ -300,7 +300,7 @@ def draw_network(ax, G, pos: dict, *, size_by: str = "degree", label: str | int 
         "hollow": number of non-respondents drawn}``.
     """
     nodes = [v for v in G if v in pos]
-    sizes, what = _node_sizes(G.subgraph(nodes), size_by, min_n, size_top)
+    sizes, what = _node_sizes(G.subgraph(nodes), size_by, threshold, size_top)
     colours = [sector_colour(G.nodes[v].get("sector_group")) for v in nodes]
     responded = np.array([bool(G.nodes[v].get("responded", True)) for v in nodes])
     index = {v: i for i, v in enumerate(nodes)}
@@ -349,7 +349,7 @@ def _where(G) -> str:
 
 
 def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: str | int = "top",
-                min_n: int = 1, title: str | None = None, seed: int = 0):
+                threshold: int = 1, title: str | None = None, seed: int = 0):
     """The network map of one place and phase, as a figure with its title and alt text.
 
     Parameters
@@ -362,8 +362,8 @@ def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: s
         :func:`network_layout` of ``G``.
     size_by : {"degree", "trust"}
         Node size by the number of partners naming it, or by the trust it receives
-        (means resting on fewer than ``min_n`` ratings are not used).
-    label, min_n, title, seed
+        (means resting on fewer than ``threshold`` ratings are not used).
+    label, threshold, title, seed
         See :func:`draw_network`.
 
     Returns
@@ -374,7 +374,7 @@ def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: s
     title = title or f"Who works with whom: {_where(G)}"
     n, m = G.number_of_nodes(), G.number_of_edges()
     fig, ax = new_figure(title, "", figsize=(10, 6.2))
-    info = draw_network(ax, G, pos, size_by=size_by, label=label, min_n=min_n)
+    info = draw_network(ax, G, pos, size_by=size_by, label=label, threshold=threshold)
     _legend(ax, info["groups"], info["hollow"] > 0, loc="upper left", bbox_to_anchor=(1.0, 1.0),
             title="Sector", fontsize=9, title_fontsize=10)
     fig.text(0.01, 0.01, f"Dot size shows {info['sized_by']}. Arrows point from an organisation to a partner it named.",
@@ -498,10 +498,10 @@ def group_trust_table(G, attr: str = "sector_group", rating: str = "trust") -> p
     return out.reset_index(drop=True)
 
 
-def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | None = None, plan=None):
+def trust_heatmap(G, threshold: int = 1, attr: str = "sector_group", title: str | None = None, plan=None):
     """Heatmap of mean tie trust from each sector group (rows) to each (columns), with n.
 
-    Cells resting on fewer than ``min_n`` ratings show "fewer than k" instead of a value
+    Cells resting on fewer than ``threshold`` ratings show "fewer than N ratings" (N the threshold) instead of a value
     (disclosure control; when only one cell would be hidden, the smallest other is hidden
     too, so it cannot be recovered from the network-wide mean); empty cells had no rated
     ties. With ``plan`` (:func:`analysis.disclosure.page_plan`, decided for the whole page)
@@ -522,7 +522,7 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
         if row.from_group in index and row.to_group in index:
             values[index[row.from_group], index[row.to_group]] = row.mean
             counts[index[row.from_group], index[row.to_group]] = row.n
-    hidden = (counts > 0) & (counts < min_n)
+    hidden = (counts > 0) & (counts < threshold)
     protecting = np.zeros_like(hidden)
     if plan is not None:
         for gi in groups:
@@ -530,7 +530,7 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
                 reason = plan.sector_hidden(gi, gj) if counts[index[gi], index[gj]] else None
                 hidden[index[gi], index[gj]] = reason is not None
                 protecting[index[gi], index[gj]] = reason == "secondary"
-    elif hidden.sum() == 1 and min_n > 1:
+    elif hidden.sum() == 1 and threshold > 1:
         # secondary suppression: with the network-wide mean and tie count on the page, a
         # single hidden cell could be recovered by subtraction, so hide the smallest other too
         others = np.where((counts > 0) & ~hidden, counts, np.iinfo(int).max)
@@ -549,7 +549,7 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
     for i in range(k):
         for j in range(k):
             if hidden[i, j]:
-                text = "not shown:\nprotects a\nsmall cell" if protecting[i, j] else f"fewer than\n{min_n} ratings"
+                text = "not shown:\nprotects a\nsmall cell" if protecting[i, j] else f"fewer than\n{threshold} ratings"
                 colour = "#444444"
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#ececec", edgecolor="white"))
             elif counts[i, j] == 0:
@@ -576,24 +576,24 @@ def trust_heatmap(G, min_n: int = 1, attr: str = "sector_group", title: str | No
     return downloads.attach_data(fig, downloads.matrix_table(
         labels, labels, values, hidden=hidden, counts=counts, row_title="rating_sector", col_title="rated_sector",
         value_title="mean_trust", empty="no ties", decimals=1,
-        message=np.where(protecting, "not shown: protects a small cell", f"fewer than {min_n} ratings")))
+        message=np.where(protecting, "not shown: protects a small cell", f"fewer than {threshold} ratings")))
 
 
-def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int | None = 40, plan=None):
+def trust_received_chart(G, threshold: int = 1, title: str | None = None, top: int | None = 40, plan=None):
     """Trust each organisation receives, as a sorted dot plot coloured by sector.
 
-    Organisations whose trust rests on fewer than ``min_n`` ratings are left out (and
+    Organisations whose trust rests on fewer than ``threshold`` ratings are left out (and
     counted in the alt text), and so are those the page's ``plan`` hides
     (:func:`analysis.disclosure.page_plan`); ``top`` limits the chart to the most trusted.
 
     Returns
     -------
     matplotlib.figure.Figure or analysis.absence.Absent
-        Absent when no organisation has a trust rating, or none has ``min_n`` of them.
+        Absent when no organisation has a trust rating, or none has ``threshold`` of them.
     """
     from analysis.absence import Absent, count_noun
 
-    received = trust_received(G, attrs=("trust",), min_n=max(min_n, 1))
+    received = trust_received(G, attrs=("trust",), threshold=max(threshold, 1))
     rated = received[received["trust_n"] > 0]
     shown = rated.dropna(subset=["trust"])
     if plan is not None:
@@ -602,7 +602,7 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
     if shown.empty:
         if left_out:
             return Absent(f"{count_noun(left_out, 'organisation')} in {_where(G)} "
-                          f"{'was' if left_out == 1 else 'were'} rated on trust, each by fewer than {min_n} "
+                          f"{'was' if left_out == 1 else 'were'} rated on trust, each by fewer than {threshold} "
                           "partners: to protect those who answered, no average is shown.")
         return Absent(f"No organisation in {_where(G)} was rated on trust: add reliability, mission and openness "
                       "scores to relationships.csv.")
@@ -629,7 +629,7 @@ def trust_received_chart(G, min_n: int = 1, title: str | None = None, top: int |
     if groups:
         _legend(ax, groups, False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5,
                 title="Sector", title_fontsize=9)
-    why = f"rated by fewer than {min_n} partners" + (", or hidden to protect them," if plan is not None else "")
+    why = f"rated by fewer than {threshold} partners" + (", or hidden to protect them," if plan is not None else "")
     note = (f" {count_noun(left_out, 'organisation')} {why} {'is' if left_out == 1 else 'are'} not shown."
             if left_out else "")
     if len(shown):

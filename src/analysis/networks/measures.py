@@ -214,7 +214,7 @@ def percent_of_max(score: float, maximum: float = MAX_RATING) -> float:
     return float(score) / maximum * 100.0
 
 
-def trust_received(G, attrs=("trust", "value"), min_n: int = 0) -> pd.DataFrame:
+def trust_received(G, attrs=("trust", "value"), threshold: int = 0) -> pd.DataFrame:
     """Trust and value each organisation receives: the means of the ratings on its in-ties.
 
     Parameters
@@ -222,8 +222,8 @@ def trust_received(G, attrs=("trust", "value"), min_n: int = 0) -> pd.DataFrame:
     G : networkx.DiGraph
     attrs : sequence of str
         Edge attributes to average (default trust and value).
-    min_n : int
-        Means based on fewer than ``min_n`` ratings are blanked (NaN) for disclosure
+    threshold : int
+        Means based on fewer than ``threshold`` ratings are blanked (NaN) for disclosure
         control; the counts stay so a page can say why.
 
     Returns
@@ -248,7 +248,7 @@ def trust_received(G, attrs=("trust", "value"), min_n: int = 0) -> pd.DataFrame:
         for a in attrs:
             vals = _floats([d.get(a) for d in ties])
             vals = vals[~np.isnan(vals)]
-            row[a] = float(vals.mean()) if vals.size and vals.size >= min_n else float("nan")
+            row[a] = float(vals.mean()) if vals.size and vals.size >= threshold else float("nan")
             row[f"{a}_n"] = int(vals.size)
         rows.append(row)
     columns = ["org_id", "name", "sector_group", "in_ties"] + [c for a in attrs for c in (a, f"{a}_n")]
@@ -258,8 +258,8 @@ def trust_received(G, attrs=("trust", "value"), min_n: int = 0) -> pd.DataFrame:
     return out
 
 
-def brokers(G, k: int = 5, seed: int = 0) -> pd.DataFrame:
-    """The ``k`` organisations with the highest betweenness: who sits on others' shortest paths.
+def brokers(G, top: int = 5, seed: int = 0) -> pd.DataFrame:
+    """The ``top`` organisations with the highest betweenness: who sits on others' shortest paths.
 
     Betweenness is exact, computed on the directed graph and normalised by ``(n - 1)(n - 2)``
     ordered pairs, as ``networkx.betweenness_centrality(G, normalized=True)``; igraph
@@ -274,7 +274,7 @@ def brokers(G, k: int = 5, seed: int = 0) -> pd.DataFrame:
     Examples
     --------
     >>> G = nx.DiGraph([("a", "b"), ("b", "c")])
-    >>> brokers(G, k=1).index.tolist()
+    >>> brokers(G, top=1).index.tolist()
     ['b']
 
     References
@@ -294,7 +294,7 @@ def brokers(G, k: int = 5, seed: int = 0) -> pd.DataFrame:
     ).set_index("org_id")
     # scores equal but for rounding (symmetric positions) are ties, kept in node order
     order = np.lexsort((np.arange(len(out)), -np.round(out["betweenness"].to_numpy(), 12)))
-    return out.iloc[order].head(k)
+    return out.iloc[order].head(top)
 
 
 def communities(G, seed: int = 0, resolution: float = 1.0) -> list[set]:

@@ -71,7 +71,7 @@ class TrustPagePlan:
 
     place: str
     phase: str
-    k: int
+    threshold: int
     plan: DisclosurePlan
 
     def sector_hidden(self, from_group, to_group) -> str | None:
@@ -113,13 +113,13 @@ class TrustPagePlan:
     def indicators(self, table: pd.DataFrame) -> pd.DataFrame:
         """An indicator table (:func:`analysis.shifts.indicator_table`) with this place's rating-based
         indicators hidden in every phase where that phase's own plan hides the mean behind them."""
-        return _hide_indicators(table, self.place, self.k, self.plan_of)
+        return _hide_indicators(table, self.place, self.threshold, self.plan_of)
 
     def plan_of(self, phase: str):  # replaced per instance by trust_page_plan
         raise NotImplementedError
 
 
-def _hide_indicators(table, place, k, plan_of):
+def _hide_indicators(table, place, threshold, plan_of):
     out = table.copy()
     rows = (out["place_id"] == place) & out["indicator"].isin(["mean_trust", "council_vcse_asymmetry"])
     for i in out.index[rows]:
@@ -132,13 +132,13 @@ def _hide_indicators(table, place, k, plan_of):
     return out
 
 
-def trust_page_plan(study, place: str, phase: str, k: int) -> TrustPagePlan:
+def trust_page_plan(study, place: str, phase: str, threshold: int) -> TrustPagePlan:
     """The disclosure plan of ``place`` in ``phase``: one call, before any figure is drawn.
 
     The page shows the sector heatmap, the trust each organisation receives, the headline
     means (network, council-to-VCSE, VCSE-to-council) and, in its change table, the headline
     means of the previous phase and of the first phase. The plan (:func:`plan_cells`)
-    hides every mean of fewer than ``k`` ratings, every earlier-phase mean that phase's own
+    hides every mean of fewer than ``threshold`` ratings, every earlier-phase mean that phase's own
     page hides, and then, one at a time, more cells until no hidden mean follows from the
     shown ones by any sum or difference (a mean and its n against the heatmap, a total minus
     its parts, this phase against an earlier one).
@@ -147,11 +147,11 @@ def trust_page_plan(study, place: str, phase: str, k: int) -> TrustPagePlan:
     ----------
     study : Study
         As the page shows it (:func:`analysis.disclosure.for_audience`).
-    k : int
-        The threshold (:func:`analysis.disclosure.threshold`; :func:`analysis.disclosure.page_plan`
+    threshold : int
+        The threshold (:func:`analysis.disclosure.disclosure_threshold`; :func:`analysis.disclosure.page_plan`
         passes it).
     """
-    k = int(k)
+    threshold = int(threshold)
 
     @functools.cache
     def plan_of(ph: str) -> TrustPagePlan:
@@ -166,7 +166,7 @@ def trust_page_plan(study, place: str, phase: str, k: int) -> TrustPagePlan:
             cells = [c for c in cells if c.key[:3] != ("before", before, "sector")
                      and c.key[:3] != ("before", before, "organisation")]
             forced += [("before", before, "headline", m) for m in _HEADLINE if other.headline_hidden(m)]
-        result = TrustPagePlan(place, ph, k, plan_cells(cells, k, forced=forced))
+        result = TrustPagePlan(place, ph, threshold, plan_cells(cells, threshold, forced=forced))
         object.__setattr__(result, "plan_of", plan_of)
         return result
 

@@ -33,10 +33,10 @@ def _score(x: float) -> str:
 
 
 def describe_network(summary: pd.Series, place_name: str = "this place", phase_label: str = "this phase",
-                     k: int = 1) -> str:
+                     threshold: int = 1) -> str:
     """Plain-English sentences stating a network's headline measures (plain text; escape to render).
 
-    Means resting on fewer than ``k`` ratings are not stated (disclosure control).
+    Means resting on fewer than ``threshold`` ratings are not stated (disclosure control).
 
     Examples
     --------
@@ -57,7 +57,7 @@ def describe_network(summary: pd.Series, place_name: str = "this place", phase_l
     if m and not math.isnan(summary["reciprocity"]):
         returned = format_measure(summary["reciprocity"], "pct")
         parts.append(f"{returned} of ties were returned: both organisations named each other.")
-    if not math.isnan(summary["mean_trust"]) and not rests_on_too_few(summary, "trust_n", k):
+    if not math.isnan(summary["mean_trust"]) and not rests_on_too_few(summary, "trust_n", threshold):
         parts.append(
             f"On average partners rated each other's trustworthiness {_score(summary['mean_trust'])} "
             f"({summary['mean_trust_pct']:.0f}% of the maximum) and their value {_score(summary['mean_value'])}."
@@ -66,7 +66,7 @@ def describe_network(summary: pd.Series, place_name: str = "this place", phase_l
         across = format_measure(summary["cross_sector_share"], "pct")
         parts.append(f"{across} of ties linked a public body with a VCSE organisation.")
     if not math.isnan(summary["trust_gap"]) and not rests_on_too_few(
-            summary, ("trust_n_council_to_vcse", "trust_n_vcse_to_council"), k):
+            summary, ("trust_n_council_to_vcse", "trust_n_vcse_to_council"), threshold):
         gap = summary["trust_gap"]
         if abs(gap) < 0.05:
             parts.append("Councils and VCSE organisations rated each other's trustworthiness about the same.")
@@ -141,38 +141,38 @@ def format_measure(value: float, kind: str, change: bool = False) -> str:
     return text.lstrip("+-") if float(text.replace(" points", "").replace("%", "")) == 0 else text
 
 
-def rests_on_too_few(summary: pd.Series, n_key, k: int) -> bool:
-    """Whether a mean rests on fewer than ``k`` ratings (its count, or any of its counts, under ``k``)."""
-    if n_key is None or k <= 1:
+def rests_on_too_few(summary: pd.Series, n_key, threshold: int) -> bool:
+    """Whether a mean rests on fewer than ``threshold`` ratings (its count, or any of its counts, is under it)."""
+    if n_key is None or threshold <= 1:
         return False
     keys = (n_key,) if isinstance(n_key, str) else n_key
-    return any(pd.isna(summary.get(key)) or summary.get(key) < k for key in keys)
+    return any(pd.isna(summary.get(key)) or summary.get(key) < threshold for key in keys)
 
 
-def measure_value(summary: pd.Series | None, key: str, k: int = 1) -> str:
+def measure_value(summary: pd.Series | None, key: str, threshold: int = 1) -> str:
     """One headline measure as a page shows it, or why it is not shown.
 
-    Means resting on fewer than ``k`` ratings say "fewer than k ratings" (disclosure
-    control; pass ``analysis.disclosure.threshold(study)``).
+    Means resting on fewer than ``threshold`` ratings say "fewer than N ratings", N the threshold (disclosure
+    control; pass ``analysis.disclosure.disclosure_threshold(study)``).
 
     Examples
     --------
     >>> measure_value(pd.Series({"density": 0.125}), "density")
     '12%'
-    >>> measure_value(pd.Series({"mean_trust": 3.0, "trust_n": 2}), "mean_trust", k=5)
+    >>> measure_value(pd.Series({"mean_trust": 3.0, "trust_n": 2}), "mean_trust", threshold=5)
     'fewer than 5 ratings'
     """
     if summary is None:
         return ""
     for m_key, _, kind, n_key in MEASURES:
         if m_key == key:
-            if rests_on_too_few(summary, n_key, k):
-                return f"fewer than {k} ratings"
+            if rests_on_too_few(summary, n_key, threshold):
+                return f"fewer than {threshold} ratings"
             return format_measure(summary.get(key), kind)
     raise KeyError(f"no measure {key!r}")
 
 
-def measures_table(summary: pd.Series, k: int = 1) -> pd.DataFrame:
+def measures_table(summary: pd.Series, threshold: int = 1) -> pd.DataFrame:
     """The headline measures of :func:`network_summary` as a two-column table for readers.
 
     Examples
@@ -182,7 +182,7 @@ def measures_table(summary: pd.Series, k: int = 1) -> pd.DataFrame:
     ['Density: share of all possible ties that exist', '50%']
     """
     return pd.DataFrame(
-        [(label, measure_value(summary, key, k)) for key, label, _, _ in MEASURES],
+        [(label, measure_value(summary, key, threshold)) for key, label, _, _ in MEASURES],
         columns=["Measure", "Value"],
     )
 
@@ -194,7 +194,7 @@ def brokers_table(top: pd.DataFrame, roles: pd.DataFrame | None = None) -> pd.Da
     --------
     >>> G = nx.DiGraph([("a", "b"), ("b", "c")])
     >>> nx.set_node_attributes(G, {"a": "council", "b": "vcse", "c": "health"}, "sector_group")
-    >>> t = brokers_table(brokers(G, k=1), brokerage_roles(G))
+    >>> t = brokers_table(brokers(G, top=1), brokerage_roles(G))
     >>> row = t.iloc[0]
     >>> row["Organisation"], row["Sector"], int(row["Liaison"])
     ('b', 'VCSE', 1)
@@ -213,7 +213,7 @@ def brokers_table(top: pd.DataFrame, roles: pd.DataFrame | None = None) -> pd.Da
     return out
 
 
-def describe_method(G, k: int = 1) -> str:
+def describe_method(G, threshold: int = 1) -> str:
     """Plain-English note on how this network was built (plain text; escape to render).
 
     Examples
@@ -233,6 +233,6 @@ def describe_method(G, k: int = 1) -> str:
                f"{answered} of the {count_noun(n, 'organisation')} answered the survey in this phase; ties that "
                "the others would have named are missing, so their own connections are undercounted."
                if answered < n else f"All {count_noun(n, 'organisation')} answered the survey in this phase."))
-    if k > 1:
-        text += f" Averages resting on fewer than {k} ratings are not shown on this page."
+    if threshold > 1:
+        text += f" Averages resting on fewer than {threshold} ratings are not shown on this page."
     return text

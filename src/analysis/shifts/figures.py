@@ -368,7 +368,7 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
     label_of = dict(zip(scores["theme_id"], scores["theme_label"], strict=False))
     themes = [label_of[t] for t in order if t in label_of and label_of[t] in themes] + \
              [t for t in themes if t not in {label_of.get(o) for o in order}]
-    k = int(study.disclosure_threshold)
+    threshold = int(study.disclosure_threshold)
     if single:
         title = f"Survey scores in {study.place_name(places[0])}"
         alt = (f"Dot plot of mean survey scores on a 1 to 5 scale for {len(themes)} themes in "
@@ -402,7 +402,7 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
                 continue
             row = cell.loc[theme]
             if bool(row["suppressed"]):
-                ax.text(SCALE_MIN + 0.05, y, f"{label}: {suppressed_label(k)}", va="center", ha="left",
+                ax.text(SCALE_MIN + 0.05, y, f"{label}: {suppressed_label(threshold)}", va="center", ha="left",
                         fontsize=8, color="#666666", style="italic")
                 continue
             if pd.notna(row["lower"]):
@@ -421,7 +421,7 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
     if series:
         fig.legend(*ax.get_legend_handles_labels(), loc="upper right", bbox_to_anchor=(0.99, 0.995),
                    ncol=min(len(series), 4), fontsize=9)
-    hidden = (None, None, None, suppressed_label(k))  # the words the figure shows instead of a dot
+    hidden = (None, None, None, suppressed_label(threshold))  # the words the figure shows instead of a dot
     rows = [(study.place_name(p), study.phase_label(ph), t)
             + (hidden if r["suppressed"] else (r["mean"], r["lower"], r["upper"], "")) for p, ph in series
             for t, r in sub[(sub["place_id"] == p) & (sub["phase_id"] == ph)].set_index("theme_label").iterrows()]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure import threshold
+from analysis.disclosure import disclosure_threshold
 from analysis.schema import AWARD_PROCESSES, KINDS
 
 __all__ = [
@@ -122,7 +122,7 @@ HEADLINE_INDICATORS = {
 _COLUMNS = ["place_id", "phase_id", "indicator", "label", "unit", "direction", "family", "value", "n", "suppressed"]
 
 #: Indicators that are means of ratings: on stakeholder pages a value resting on fewer
-#: ratings than the disclosure threshold is suppressed (:func:`analysis.disclosure.threshold`).
+#: ratings than the disclosure threshold is suppressed (:func:`analysis.disclosure.disclosure_threshold`).
 RATING_INDICATORS = ("mean_trust", "council_vcse_asymmetry")
 
 
@@ -198,8 +198,8 @@ def _indicator_table(study) -> pd.DataFrame:
     table["suppressed"] = False
     if "survey" in set(table["family"]):  # theme_scores suppresses below the study's threshold
         table.loc[(table["family"] == "survey") & table["value"].isna() & (table["n"] > 0), "suppressed"] = True
-    k = threshold(study)
-    rating_based = table["indicator"].isin(RATING_INDICATORS) & (table["n"] < k) & table["value"].notna()
+    threshold = disclosure_threshold(study)
+    rating_based = table["indicator"].isin(RATING_INDICATORS) & (table["n"] < threshold) & table["value"].notna()
     table.loc[rating_based, "value"] = np.nan
     table.loc[rating_based, "suppressed"] = True
     return table[_COLUMNS]

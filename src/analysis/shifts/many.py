@@ -119,8 +119,9 @@ def ranked_table(study, table: pd.DataFrame, phase: str, indicator: str, *, prev
     return out.head(top) if top else out
 
 
-def places_like(study, table: pd.DataFrame, place: str, phase: str, *, indicators=None, k: int = 5) -> pd.DataFrame:
-    """The ``k`` places most like ``place`` in ``phase``: by population (log scale) and indicator profile.
+def places_like(study, table: pd.DataFrame, place: str, phase: str, *, indicators=None,
+                nearest: int = 5) -> pd.DataFrame:
+    """The ``nearest`` places most like ``place`` in ``phase``: by population (log scale) and indicator profile.
 
     Each indicator measured for at least half of the places is standardised (z-score across
     places); a place's distance is the root mean square difference over the indicators both
@@ -142,7 +143,7 @@ def places_like(study, table: pd.DataFrame, place: str, phase: str, *, indicator
     if place not in z.index:
         return pd.DataFrame(columns=["Place", "Region", "Population", "Distance"])
     diff = (z - z.loc[place]).pow(2)
-    distance = np.sqrt(diff.mean(axis=1, skipna=True)).drop(place).dropna().sort_values(kind="stable").head(k)
+    distance = np.sqrt(diff.mean(axis=1, skipna=True)).drop(place).dropna().sort_values(kind="stable").head(nearest)
     regions = study.places.set_index("place_id")["region"] if "region" in study.places else None
     return pd.DataFrame({
         "Place": [study.place_name(p) for p in distance.index],
