@@ -9,13 +9,16 @@ the whole run (planning, which loads and validates the study, included), pages p
 median seconds of a page (as its worker measured it: execute, render, leak check) overall and per
 notebook, the CPU seconds the run and its workers and kernels used per page (the cost of a page
 whatever else the machine is doing), and the load average before and after (the machine may be
-shared: read the wall-time figures with it). The figures go in docs/scaling.md.
+shared: read the wall-time figures with it). When both ways ran, it then compares their pages:
+the same files, and every page's visible text the same (the time of rendering masked). The
+figures go in docs/scaling.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import tempfile
 import threading
@@ -63,6 +66,33 @@ class CpuMeter:
         return sum(self.seen.values()) + sum(self.me.cpu_times()[:2]) - self.start_self
 
 
+#: The time of rendering, the one thing that differs between two renders of the same data and code.
+_RENDERED_AT = re.compile(r"\d{1,2} [A-Z][a-z]+ \d{4}, \d{2}:\d{2}(?: [A-Z]+)?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\S*")
+
+
+def _visible_text(page: Path) -> str:
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(page.read_bytes())
+    for bad in tree.xpath("//style|//script"):
+        bad.drop_tree()
+    return _RENDERED_AT.sub("<RENDERED-AT>", " ".join(tree.text_content().split()))
+
+
+def _compare(a: Path, b: Path) -> None:
+    """Print whether two outputs folders hold the same pages with the same visible text."""
+    def pages(root):
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html") if ".internal" not in p.parts)
+
+    left, right = pages(a), pages(b)
+    if left != right:
+        print(f"pages differ: {len(set(left) ^ set(right))} pages made by only one way, e.g. "
+              f"{sorted(set(left) ^ set(right))[:3]}")
+    differing = [name for name in sorted(set(left) & set(right)) if _visible_text(a / name) != _visible_text(b / name)]
+    print(f"same pages both ways: {len(set(left) & set(right)) - len(differing)} of {len(set(left) | set(right))} "
+          f"pages have the same visible text" + (f"; differing: {differing[:5]}" if differing else ""))
+
+
 def _render(study: Path, out: Path, phase: str, jobs: int, scheduler: str | None) -> None:
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -96,6 +126,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--only", choices=("jobs", "dask"), help="run one of the two ways only")
     args = parser.parse_args()
+    # a fixed string-hash seed in every kernel (inherited by both kinds of worker), so that sums in set order
+    # print the same digits both ways
+    os.environ["PYTHONHASHSEED"] = "0"
     with tempfile.TemporaryDirectory(prefix="cip-bench-scale-") as tmp:
         folder = Path(tmp) / f"national-{args.places}"
         t0 = time.perf_counter()
@@ -109,6 +142,8 @@ def main() -> int:
             _render(folder, Path(tmp) / "out-jobs", phase, args.jobs, None)
         if args.only in (None, "dask"):
             _render(folder, Path(tmp) / "out-dask", phase, args.jobs, "local")
+        if args.only is None:
+            _compare(Path(tmp) / "out-jobs", Path(tmp) / "out-dask")
     return 0
 
 
