@@ -26,15 +26,17 @@ TARGET_MB = 2048
 
 CHILD = """
 import resource, sys, time
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 t0 = time.perf_counter()
 from analysis import load_study
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), cpu()
 study = load_study(sys.argv[1])
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), cpu()
 rows = {name: len(getattr(study, name)) for name in ("organisations", "relationships", "survey_responses", "grants")}
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-cpu = resource.getrusage(resource.RUSAGE_SELF)
-print(f"{t2 - t1:.2f} {peak:.0f} {cpu.ru_utime + cpu.ru_stime:.2f} {t1 - t0:.2f} {rows}")
+print(f"{t2 - t1:.2f} {peak:.0f} {c2 - c1:.2f} {t1 - t0:.2f} {rows}")
 """
 
 PROFILE = """
@@ -65,11 +67,13 @@ def _measure(folder: Path, repeat: int, profile: bool) -> None:
     for i, (seconds, peak, cpu, imports, rows) in enumerate(runs, 1):
         print(f"run {i}: load and validate {seconds:.1f} s (target under {TARGET_SECONDS} s), "
               f"peak memory {peak:,.0f} MB (target under {TARGET_MB:,} MB); "
-              f"CPU {cpu:.1f} s with imports ({imports:.1f} s wall); rows {rows}")
+              f"CPU {cpu:.1f} s (the time on an idle core); imports {imports:.1f} s more; rows {rows}")
     best = min(r[0] for r in runs)
     peak = max(r[1] for r in runs)
+    cpu = min(r[2] for r in runs)
     verdict = "meets" if best < TARGET_SECONDS and peak < TARGET_MB else "misses"
-    print(f"best {best:.1f} s, peak {peak:,.0f} MB: {verdict} the target ({TARGET_SECONDS} s, {TARGET_MB:,} MB)")
+    print(f"best {best:.1f} s wall ({cpu:.1f} s CPU), peak {peak:,.0f} MB: {verdict} the target "
+          f"(under {TARGET_SECONDS} s and {TARGET_MB:,} MB)")
     print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

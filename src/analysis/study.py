@@ -26,8 +26,8 @@ from analysis.validation import (
     check_study_shape,
     check_table,
     coerce_table,
-    id_key,
     distinct_text,
+    id_key,
     map_distinct,
 )
 

@@ -548,6 +548,16 @@ def _reason(check: str, col: Column) -> str:
     return check
 
 
+def _str_matches(pattern: str) -> pa.Check:
+    """pandera's ``Check.str_matches`` (``re.match`` from the start), each distinct value matched once."""
+    compiled = re.compile(pattern)
+
+    def matches(values: pd.Series) -> pd.Series:
+        return map_distinct(values, lambda v: compiled.match(v) is not None, missing=True).astype(bool)
+
+    return pa.Check(matches, name=f"str_matches({pattern!r})", error=f"str_matches({pattern!r})")
+
+
 def pandera_schema(table: Table) -> pa.DataFrameSchema:
     """The pandera schema of a table: required values, allowed values, ranges, uniqueness."""
     columns = {}
@@ -563,11 +573,17 @@ def pandera_schema(table: Table) -> pa.DataFrameSchema:
             else:
                 checks.append(pa.Check.le(col.max))
         if col.kind == "slug":
-            checks.append(pa.Check.str_matches(SLUG_PATTERN))
+            checks.append(_str_matches(SLUG_PATTERN))
         if col.name == "ons_code":
-            checks.append(pa.Check.str_matches(ONS_PATTERN))
+            checks.append(_str_matches(ONS_PATTERN))
         columns[col.name] = pa.Column(nullable=not col.required, unique=col.unique, checks=checks, coerce=False)
     return pa.DataFrameSchema(columns, strict=False)
+
+
+#: What a second row with the same key is, per table.
+_DUPLICATE_ROW = {"relationships": "duplicate rating: this organisation already rated this partner in this phase",
+                 "survey_responses": "duplicate answer: this respondent already answered this item in this phase",
+                 "boards": "duplicate seat: this organisation is already on this board in this phase"}
 
 
 def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: TableSource, problems: Problems) -> None:
@@ -596,14 +612,12 @@ def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: Table
                 keyed[name] = map_distinct(keyed[name], id_key)
         complete = keyed.notna().all(axis=1)
         dup = keyed[complete].duplicated(key, keep="first")
-        first_rows = keyed[complete].reset_index().groupby(key, observed=True)["index"].first()
-        for idx in dup[dup].index:
-            first = first_rows.loc[tuple(keyed.loc[idx, key])]
-            what = {"relationships": "duplicate rating: this organisation already rated this partner in this phase",
-                    "survey_responses": "duplicate answer: this respondent already answered this item in this phase",
-                    "boards": "duplicate seat: this organisation is already on this board in this phase",
-                    }.get(table.name, "duplicate row")
-            problems.add(source, idx, key[-1], df.at[idx, key[-1]], f"{what} (row {source.row_of(first)})")
+        if dup.any():  # the first row of each key is looked up only when there is a duplicate
+            first_rows = keyed[complete].reset_index().groupby(key, observed=True)["index"].first()
+            for idx in dup[dup].index:
+                first = first_rows.loc[tuple(keyed.loc[idx, key])]
+                what = _DUPLICATE_ROW.get(table.name, "duplicate row")
+                problems.add(source, idx, key[-1], df.at[idx, key[-1]], f"{what} (row {source.row_of(first)})")
 
 
 #: Identifier columns that are not unique in their table and refer to nothing else, so that two
@@ -620,6 +634,8 @@ def _check_id_spellings(table: Table, df: pd.DataFrame, source: TableSource, pro
             continue
         values = df[name].dropna()
         values = values[~values.duplicated()]  # only a spelling's first row can be reported
+        keys = map_distinct(values, id_key)
+        values = values[keys.duplicated(keep=False).to_numpy()]  # spellings that share their key with another
         first_of: dict[str, tuple] = {}  # id_key -> (index, spelling) where it first appears
         reported: set[tuple] = set()
         for idx, value in values.items():
