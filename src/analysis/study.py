@@ -283,7 +283,9 @@ def _read_csv(path: Path, label: str, problems: Problems) -> pd.DataFrame | None
     A file that cannot be read is a problem row naming it (and the rows at fault), and None.
     """
     try:
-        read = read_csv_text(path)
+        # an empty line is a row as a spreadsheet numbers rows: kept (and dropped as blank later) so that
+        # the rows after it are reported by their own numbers
+        read = read_csv_text(path, skip_blank_lines=False)
     except RaggedRowsError as exc:
         for row, fields in exc.rows:
             problems.add(TableSource(label, rows=np.array([row])), 0, "", "",
