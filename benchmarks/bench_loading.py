@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/bench_loading.py [--places N] [--seed S] [--study DIR] [--repeat R] [--profile]``.
 The study is generated once into a temporary folder (not timed), or ``--study DIR`` loads one already
 written (``coordination make-example --places 296 --out DIR``). Each load runs in a fresh process, so the
-peak memory (the process's maximum resident set, imports included) is the loader's alone.
+peak memory (the process's maximum resident set, VmHWM, imports included) is the loader's alone.
 ``--profile`` prints where the time goes (cProfile: the costliest functions by their own time and by
 cumulative time); on a shared machine those proportions hold whatever the load, the wall time does not.
 
@@ -35,7 +35,14 @@ t1, c1 = time.perf_counter(), cpu()
 study = load_study(sys.argv[1])
 t2, c2 = time.perf_counter(), cpu()
 rows = {name: len(getattr(study, name)) for name in ("organisations", "relationships", "survey_responses", "grants")}
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_mb():
+    # VmHWM is this program's own peak; ru_maxrss would count the forking parent's memory on Linux
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_mb()
 print(f"{t2 - t1:.2f} {peak:.0f} {c2 - c1:.2f} {t1 - t0:.2f} {rows}")
 """
 
