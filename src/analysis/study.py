@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,9 @@ from analysis.validation import (
     check_study_shape,
     check_table,
     coerce_table,
+    distinct_text,
     id_key,
+    map_distinct,
 )
 
 __all__ = ["Study", "StudyValidationError", "load_study", "study_from_tables", "phase_of_dates", "DEFAULT_SETTINGS"]
@@ -228,18 +231,50 @@ def _match_headers(raw: pd.DataFrame, table: Table, source: TableSource, problem
     return out
 
 
-def _blank_to_na(raw: pd.DataFrame) -> pd.DataFrame:
-    def clean(v):
-        if v is None:
-            return pd.NA
-        if isinstance(v, str):
-            s = v.strip()
-            return pd.NA if s == "" else s
-        if isinstance(v, float) and np.isnan(v):
-            return pd.NA
-        return v
+#: A cell holding only these is blank: white space (as ``str.strip`` removes it) and the invisible
+#: format characters a pasted cell can carry (soft hyphen, zero-width space and joiners, direction
+#: marks, word joiner, byte-order mark).
+_ONLY_BLANK = re.compile(r"[\s\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]*")
 
-    return raw.map(clean).astype(object)
+
+def _blank_cell(value):
+    """A cell as read, trimmed; ``<NA>`` for a blank one (nothing, white space or invisible characters only).
+
+    Examples
+    --------
+    >>> [_blank_cell(v) for v in ("  North  ", " \\u200b\\u00a0", "", float("nan"), None, 3)]
+    ['North', <NA>, <NA>, <NA>, <NA>, 3]
+    """
+    if value is None:
+        return pd.NA
+    if isinstance(value, str):
+        s = value.strip()
+        return pd.NA if _ONLY_BLANK.fullmatch(s) else s
+    if isinstance(value, float) and np.isnan(value):
+        return pd.NA
+    return value
+
+
+def _blank_to_na(raw: pd.DataFrame) -> pd.DataFrame:
+    """Every cell through :func:`_blank_cell`; a column of strings becomes categorical.
+
+    Each distinct string of a column is trimmed once, and the column is kept as codes into its
+    trimmed values, so that converting it to its type later (:func:`analysis.validation.coerce_table`)
+    need not factorise it again. Other columns (a workbook's numbers, dates and text) are cleaned
+    cell by cell and stay objects.
+    """
+    columns = {}
+    for name in raw.columns:
+        factorised = distinct_text(raw[name])
+        if factorised is None:
+            columns[name] = map_distinct(raw[name], _blank_cell, missing=pd.NA)
+            continue
+        codes, distinct = factorised
+        cleaned = pd.Series([_blank_cell(v) for v in distinct], dtype=object)
+        cleaned_codes, categories = pd.factorize(cleaned, use_na_sentinel=True)
+        codes = np.append(cleaned_codes, -1)[codes]  # a missing value (code -1) stays missing
+        columns[name] = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
+    return pd.DataFrame(columns, index=raw.index, columns=raw.columns)
 
 
 def _read_csv(path: Path, label: str, problems: Problems) -> pd.DataFrame | None:
@@ -248,7 +283,9 @@ def _read_csv(path: Path, label: str, problems: Problems) -> pd.DataFrame | None
     A file that cannot be read is a problem row naming it (and the rows at fault), and None.
     """
     try:
-        read = read_csv_text(path)
+        # an empty line is a row as a spreadsheet numbers rows: kept (and dropped as blank later) so that
+        # the rows after it are reported by their own numbers
+        read = read_csv_text(path, skip_blank_lines=False)
     except RaggedRowsError as exc:
         for row, fields in exc.rows:
             problems.add(TableSource(label, rows=np.array([row])), 0, "", "",
@@ -376,7 +413,7 @@ def _build(raws: dict, sources: dict, settings: dict, problems: Problems, path, 
             source = sources.get(name) or TableSource(f"{name}.csv")
         else:
             source = sources[name]
-            raw = _match_headers(_blank_to_na(raws[name].copy()), table, source, problems)
+            raw = _blank_to_na(_match_headers(raws[name], table, source, problems))
             raw = raw.dropna(how="all")  # fully blank spreadsheet rows are not data (the index keeps row numbers)
         try:
             typed = coerce_table(table, raw, source, problems)

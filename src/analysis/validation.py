@@ -22,6 +22,8 @@ __all__ = [
     "amounts_and_reasons",
     "id_key",
     "cell_text",
+    "map_distinct",
+    "distinct_text",
     "MAX_AMOUNT",
     "FIRST_DATE",
     "LAST_DATE",
@@ -365,8 +367,94 @@ _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
 
+def _all_text(values) -> bool:
+    """Whether every present value of a column (or an Index) is a string, as every cell of a CSV is."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _all_text(values.dtype.categories)
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def distinct_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(codes, distinct)`` of a column of strings (code -1 for a missing value), None for other columns.
+
+    ``distinct[codes]`` gives the column back. A categorical column (as :func:`analysis.study.load_study`
+    keeps a table's cells while it checks them) is factorised already; another column of strings is
+    factorised with pandas' hash table.
+
+    Examples
+    --------
+    >>> codes, distinct = distinct_text(pd.Series(["b", None, "a", "b"]))
+    >>> codes.tolist(), distinct.tolist()
+    ([0, -1, 1, 0], ['b', 'a'])
+    >>> distinct_text(pd.Series([1, 2])) is None
+    True
+    """
+    if not _all_text(values):
+        return None
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), np.asarray(values.cat.categories, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def map_distinct(values: pd.Series, func, missing=None) -> pd.Series:
+    """``values.map(func)``, calling ``func`` once per distinct value; missing values become ``missing``.
+
+    A table of 600,000 ratings holds a few thousand distinct identifiers, levels and dates: a
+    column of strings is factorised (pandas' hash table) and ``func`` is called on its distinct
+    values only, which gives the same result as calling it on every cell, because equal strings
+    are the same text. A column holding other values (a workbook's numbers, dates and text side
+    by side) is mapped cell by cell, since values that compare equal there (``1``, ``1.0``,
+    ``True``) need not give the same result.
+
+    Returns
+    -------
+    pandas.Series
+        Of dtype object, with the index of ``values``.
+
+    Examples
+    --------
+    >>> map_distinct(pd.Series(["a ", None, "a ", "B"]), str.strip).tolist()
+    ['a', None, 'a', 'B']
+    """
+    factorised = distinct_text(values)
+    if factorised is None:
+        return pd.Series([missing if _is_missing(v) else func(v) for v in values.to_numpy(dtype=object)],
+                         index=values.index, dtype=object)
+    codes, uniques = factorised
+    results = np.empty(len(uniques) + 1, dtype=object)
+    for i, value in enumerate(uniques):
+        results[i] = func(value)
+    results[-1] = missing  # code -1, a missing value
+    return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def _is_missing(value) -> bool:
+    return value is None or (not isinstance(value, str) and bool(np.all(pd.isna(value))))
+
+
 def _coerce_column(col: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Convert one raw column to its type; return ``(typed, reasons)`` with reasons where it failed."""
+    """Convert one raw column to its type; return ``(typed, reasons)`` with reasons where it failed.
+
+    Each conversion depends on the cell alone, so a column of strings is converted once per
+    distinct value (see :func:`map_distinct`) and the results spread back to every row.
+    """
+    factorised = distinct_text(raw) if len(raw) else None
+    if factorised is not None:
+        codes, uniques = factorised
+        if len(uniques):
+            distinct = pd.Series(uniques, dtype=object)
+            typed, reasons = _coerce_values(col, distinct)
+            typed = pd.Series(typed.array.take(codes, allow_fill=True), index=raw.index)
+            reasons = np.append(reasons.to_numpy(dtype=object), pd.NA)[codes]
+            return typed, pd.Series(reasons, index=raw.index, dtype=object)
+    return _coerce_values(col, raw)
+
+
+def _coerce_values(col: Column, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Convert values to a column's type, value by value; return ``(typed, reasons)``."""
     reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
     present = raw.notna()
     if col.kind == "date":
@@ -428,7 +516,7 @@ def coerce_table(table: Table, raw: pd.DataFrame, source: TableSource, problems:
     out = pd.DataFrame(typed, index=raw.index)
     extras = [c for c in raw.columns if c not in out.columns]
     for c in extras:
-        out[c] = raw[c].map(cell_text, na_action="ignore").astype("string")
+        out[c] = map_distinct(raw[c], cell_text).astype("string")
     return out
 
 
@@ -460,6 +548,16 @@ def _reason(check: str, col: Column) -> str:
     return check
 
 
+def _str_matches(pattern: str) -> pa.Check:
+    """pandera's ``Check.str_matches`` (``re.match`` from the start), each distinct value matched once."""
+    compiled = re.compile(pattern)
+
+    def matches(values: pd.Series) -> pd.Series:
+        return map_distinct(values, lambda v: compiled.match(v) is not None, missing=True).astype(bool)
+
+    return pa.Check(matches, name=f"str_matches({pattern!r})", error=f"str_matches({pattern!r})")
+
+
 def pandera_schema(table: Table) -> pa.DataFrameSchema:
     """The pandera schema of a table: required values, allowed values, ranges, uniqueness."""
     columns = {}
@@ -475,11 +573,17 @@ def pandera_schema(table: Table) -> pa.DataFrameSchema:
             else:
                 checks.append(pa.Check.le(col.max))
         if col.kind == "slug":
-            checks.append(pa.Check.str_matches(SLUG_PATTERN))
+            checks.append(_str_matches(SLUG_PATTERN))
         if col.name == "ons_code":
-            checks.append(pa.Check.str_matches(ONS_PATTERN))
+            checks.append(_str_matches(ONS_PATTERN))
         columns[col.name] = pa.Column(nullable=not col.required, unique=col.unique, checks=checks, coerce=False)
     return pa.DataFrameSchema(columns, strict=False)
+
+
+#: What a second row with the same key is, per table.
+_DUPLICATE_ROW = {"relationships": "duplicate rating: this organisation already rated this partner in this phase",
+                 "survey_responses": "duplicate answer: this respondent already answered this item in this phase",
+                 "boards": "duplicate seat: this organisation is already on this board in this phase"}
 
 
 def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: TableSource, problems: Problems) -> None:
@@ -505,17 +609,15 @@ def check_table(table: Table, df: pd.DataFrame, raw: pd.DataFrame, source: Table
         keyed = df[key].copy()
         for name in key:  # identifiers are compared ignoring case and surrounding spaces
             if table.column(name).kind == "id":
-                keyed[name] = keyed[name].map(id_key, na_action="ignore")
+                keyed[name] = map_distinct(keyed[name], id_key)
         complete = keyed.notna().all(axis=1)
         dup = keyed[complete].duplicated(key, keep="first")
-        first_rows = keyed[complete].reset_index().groupby(key, observed=True)["index"].first()
-        for idx in dup[dup].index:
-            first = first_rows.loc[tuple(keyed.loc[idx, key])]
-            what = {"relationships": "duplicate rating: this organisation already rated this partner in this phase",
-                    "survey_responses": "duplicate answer: this respondent already answered this item in this phase",
-                    "boards": "duplicate seat: this organisation is already on this board in this phase",
-                    }.get(table.name, "duplicate row")
-            problems.add(source, idx, key[-1], df.at[idx, key[-1]], f"{what} (row {source.row_of(first)})")
+        if dup.any():  # the first row of each key is looked up only when there is a duplicate
+            first_rows = keyed[complete].reset_index().groupby(key, observed=True)["index"].first()
+            for idx in dup[dup].index:
+                first = first_rows.loc[tuple(keyed.loc[idx, key])]
+                what = _DUPLICATE_ROW.get(table.name, "duplicate row")
+                problems.add(source, idx, key[-1], df.at[idx, key[-1]], f"{what} (row {source.row_of(first)})")
 
 
 #: Identifier columns that are not unique in their table and refer to nothing else, so that two
@@ -531,6 +633,9 @@ def _check_id_spellings(table: Table, df: pd.DataFrame, source: TableSource, pro
         if name not in df.columns:
             continue
         values = df[name].dropna()
+        values = values[~values.duplicated()]  # only a spelling's first row can be reported
+        keys = map_distinct(values, id_key)
+        values = values[keys.duplicated(keep=False).to_numpy()]  # spellings that share their key with another
         first_of: dict[str, tuple] = {}  # id_key -> (index, spelling) where it first appears
         reported: set[tuple] = set()
         for idx, value in values.items():
@@ -577,7 +682,7 @@ def resolve_references(tables: dict[str, pd.DataFrame]) -> None:
         for value in tables[parent][parent_col].dropna():
             spelling.setdefault(id_key(value), value)
         column = tables[child][col]
-        resolved = column.map(lambda v, spelling=spelling: spelling.get(id_key(v), v), na_action="ignore")
+        resolved = map_distinct(column, lambda v, spelling=spelling: spelling.get(id_key(v), v))
         tables[child][col] = resolved.astype(column.dtype)
 
 
@@ -587,7 +692,7 @@ def _foreign_key(problems, tables, sources, child, col, parent, parent_col, labe
     df = tables[child]
     exact = tables[parent][parent_col].dropna()
     known = set(exact.map(id_key)) if table_column_kind(parent, parent_col) == "id" else set(exact)
-    keys = df[col].map(id_key, na_action="ignore") if table_column_kind(child, col) == "id" else df[col]
+    keys = map_distinct(df[col], id_key) if table_column_kind(child, col) == "id" else df[col]
     bad = df[col].notna() & ~keys.isin(known)
     for idx in df.index[bad]:
         problems.add(sources[child], idx, col, df.at[idx, col], f"unknown {label}: not in {sources[parent].file}")
