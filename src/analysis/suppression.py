@@ -13,6 +13,8 @@ import html
 import numpy as np
 import pandas as pd
 
+from analysis.look import NUMBER_CLASS, inline_look
+
 __all__ = [
     "suppression_message",
     "suppression_mask",
@@ -241,10 +243,15 @@ def phase_change(table: pd.DataFrame, by, value_col: str, before: str, after: st
 # -- HTML -----------------------------------------------------------------------------------
 
 class SafeHTML(str):
-    """HTML built with every piece of study text escaped; displays as HTML in Jupyter."""
+    """HTML built with every piece of study text escaped; displays as HTML in Jupyter.
+
+    Displayed, its tables carry the pages' look as inline styles (text left, numbers right,
+    the rules and zebra rows of the pages: :func:`analysis.look.inline_look`), so they look in
+    JupyterLab as on a rendered page; the text of the object (``str``) is the bare markup.
+    """
 
     def _repr_html_(self) -> str:
-        return str(self)
+        return inline_look(str(self))
 
 
 def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict | None = None,
@@ -298,7 +305,7 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
             if isinstance(v, str) and (muted and v.startswith(muted) or v in ("no responses", "no ratings")):
                 cls = ' class="cip-suppressed"'
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                cls = ' class="cip-number"'
+                cls = f' class="{NUMBER_CLASS}"'
             cells += f"<td{cls}>{e(v)}</td>"
         rows.append(f"<tr>{cells}</tr>")
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
