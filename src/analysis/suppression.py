@@ -255,7 +255,8 @@ class SafeHTML(str):
 
 
 def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict | None = None,
-               index: bool = False, muted: str | None = "fewer than", download: bool = True) -> SafeHTML:
+               index: bool = False, muted: str | None = "fewer than", download: bool = True,
+               number_columns=()) -> SafeHTML:
     """An HTML ``<table>`` of a display frame with every cell, header and caption escaped.
 
     Parameters
@@ -273,6 +274,11 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
     download : bool
         Follow the table with a "Download the data (CSV)" link holding the cells as shown
         (:func:`analysis.downloads.download_link`).
+    number_columns : iterable of str
+        Columns holding numbers formatted as text ("3.25", "1,702"): their cells are marked
+        as numbers too. Cells of a numeric type always are. Numbers are marked with
+        ``class="cip-number"`` (:data:`analysis.look.NUMBER_CLASS`), which pages and, when
+        displayed, JupyterLab right-align.
 
     Returns
     -------
@@ -297,14 +303,15 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
     if index:
         head += f'<th scope="col">{e(table.index.name or "")}</th>'
     head += "".join(f'<th scope="col">{e(headers.get(c, c))}</th>' for c in cols)
+    numbers = [c in set(number_columns) for c in cols]
     rows = []
     for idx, row in zip(table.index, table.itertuples(index=False, name=None), strict=False):
         cells = f'<th scope="row">{e(idx)}</th>' if index else ""
-        for v in row:
+        for v, number in zip(row, numbers, strict=True):
             cls = ""
             if isinstance(v, str) and (muted and v.startswith(muted) or v in ("no responses", "no ratings")):
                 cls = ' class="cip-suppressed"'
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            elif number or isinstance(v, (int, float)) and not isinstance(v, bool):
                 cls = f' class="{NUMBER_CLASS}"'
             cells += f"<td{cls}>{e(v)}</td>"
         rows.append(f"<tr>{cells}</tr>")
