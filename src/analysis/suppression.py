@@ -302,8 +302,11 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
     head = ""
     if index:
         head += f'<th scope="col">{e(table.index.name or "")}</th>'
-    head += "".join(f'<th scope="col">{e(headers.get(c, c))}</th>' for c in cols)
-    numbers = [c in set(number_columns) for c in cols]
+    number_columns = set(number_columns)
+    number_head = f' class="{NUMBER_CLASS}"'  # a heading over numbers formatted as text sits right, over them
+    head += "".join(f'<th scope="col"{number_head if c in number_columns else ""}>{e(headers.get(c, c))}</th>'
+                    for c in cols)
+    numbers = [c in number_columns for c in cols]
     rows = []
     for idx, row in zip(table.index, table.itertuples(index=False, name=None), strict=False):
         cells = f'<th scope="row">{e(idx)}</th>' if index else ""
