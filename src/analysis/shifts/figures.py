@@ -178,7 +178,7 @@ def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
     alt = (f"{len(inds)} small line charts, one per indicator, each showing its value in every phase "
            f"({', '.join(study.phase_label(p) for p in phases)}) with one line per place ({names}).")
     fig, axes = style.new_figure("Indicators over the phases", alt, nrows=nrows, ncols=ncols,
-                                 figsize=(2.55 * ncols, 2.4 * nrows + 0.8), squeeze=False)
+                                 figsize=(2.2 * ncols, 2.4 * nrows + 0.8), squeeze=False)
     x = np.arange(len(phases))
     for k, ind in enumerate(inds):
         ax = axes[k // ncols][k % ncols]
@@ -198,10 +198,10 @@ def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
         hint = {"up is good": "higher is better", "down is good": "lower is better"}.get(meta["direction"], "")
         ax.set_title(wrap_label(title, 30) + (f"\n({unit}; {hint})" if hint else f"\n({unit})"),
                      fontsize=10, loc="left")
-        ax.set_xticks(x, [wrap_label(study.phase_label(p), 16) for p in phases], fontsize=8,
+        ax.set_xticks(x, [wrap_label(study.phase_label(p), 16) for p in phases], fontsize=9,
                       rotation=30, ha="right", rotation_mode="anchor")
         ax.set_xlim(-0.4, len(phases) - 0.6)
-        ax.tick_params(axis="y", labelsize=8)
+        ax.tick_params(axis="y", labelsize=9)
         ax.margins(y=0.15)
     for k in range(len(inds), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
@@ -389,7 +389,7 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
         title = f"Survey scores by place: {study.phase_label(phase)}"
         alt = (f"Dot plot of mean survey scores on a 1 to 5 scale for {len(themes)} themes in "
                f"{study.phase_label(phase)}, one dot per place with its 95% interval.")
-    fig, ax = style.new_figure(title, alt, figsize=(8.5, 1.8 + 0.32 * max(1, len(themes)) * (1 + 0.45 * len(series))))
+    fig, ax = style.new_figure(title, alt, figsize=(7.2, 1.8 + 0.32 * max(1, len(themes)) * (1 + 0.45 * len(series))))
     step = 0.7 / max(1, len(series))
     for j, (place, ph) in enumerate(series):
         fill = None
@@ -468,7 +468,7 @@ def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicat
            "a line for the median and a dot per place"
            + (f"; {study.place_name(place)} is the black diamond." if place else "."))
     fig, axes = style.new_figure(f"How the {n_places} places spread on each indicator", alt, nrows=nrows,
-                                 ncols=ncols, figsize=(2.55 * ncols, 2.5 * nrows + 0.8), squeeze=False)
+                                 ncols=ncols, figsize=(2.2 * ncols, 2.5 * nrows + 0.8), squeeze=False)
     rng = np.random.default_rng(0)  # horizontal jitter of the dots only
     for k, ind in enumerate(inds):
         ax = axes[k // ncols][k % ncols]
@@ -488,10 +488,10 @@ def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicat
         hint = {"up is good": "higher is better", "down is good": "lower is better"}.get(meta["direction"], "")
         ax.set_title(wrap_label(meta["label"], 30) + (f"\n({meta['unit']}; {hint})" if hint else f"\n({meta['unit']})"),
                      fontsize=10, loc="left")
-        ax.set_xticks(range(len(phases)), [wrap_label(study.phase_label(p), 16) for p in phases], fontsize=8,
+        ax.set_xticks(range(len(phases)), [wrap_label(study.phase_label(p), 16) for p in phases], fontsize=9,
                       rotation=30, ha="right", rotation_mode="anchor")
         ax.set_xlim(-0.6, len(phases) - 0.4)
-        ax.tick_params(axis="y", labelsize=8)
+        ax.tick_params(axis="y", labelsize=9)
     for k in range(len(inds), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
