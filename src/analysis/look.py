@@ -7,7 +7,7 @@ and stripe rows in its own colours. :func:`inline_look` writes the stylesheet's 
 onto the elements as ``style=`` attributes, which beat any stylesheet rule: text left, numbers
 (cells of class ``cip-number``) right, the rules above and below the table and under its
 header, zebra rows, captions on top and to the left; also the quieter paragraphs
-(``cip-absent``, ``cip-note``, ``cip-download``) and figure captions.
+(``cip-absent``, ``cip-note``) and figure captions.
 
 Every value is the page's own (its CSS variables, so a page looks exactly as before) with a
 fallback for JupyterLab that follows the lab's theme (``--jp-...`` variables, then plain
@@ -55,7 +55,6 @@ LOOK = {
     "list": "margin:1em 0;padding-left:40px;list-style:disc;text-align:left",
     "cip-absent": f"color:{_MUTED};font-style:italic",
     "cip-note": f"color:{_MUTED};font-size:0.9rem",
-    "cip-download": "margin:0.2rem 0 1.2rem;font-size:0.85rem",
     "figcaption": f"color:{_INK_SOFT};font-size:0.9rem;margin-top:0.4rem;max-width:46rem",
 }
 
@@ -147,7 +146,7 @@ def inline_look(markup: str) -> str:
                 lists += 1
         elif not already:
             if name == "p":
-                found = [c for c in ("cip-absent", "cip-note", "cip-download") if c in classes]
+                found = [c for c in ("cip-absent", "cip-note") if c in classes]
                 if found:
                     tag = _styled(name, attrs, LOOK[found[0]])
             elif name == "figcaption":
