@@ -199,8 +199,8 @@ def _figures(s) -> dict:
     return {
         "network_map": lambda: network_figures.network_map(G, pos),
         "phase_small_multiples": lambda: network_figures.phase_small_multiples(s, place, pos, highlight=phase),
-        "trust_heatmap": lambda: network_figures.trust_heatmap(G, min_n=5),
-        "trust_received_chart": lambda: network_figures.trust_received_chart(G, min_n=5),
+        "trust_heatmap": lambda: network_figures.trust_heatmap(G, threshold=5),
+        "trust_received_chart": lambda: network_figures.trust_received_chart(G, threshold=5),
         "scorecard_heatmap": lambda: shift_figures.scorecard_heatmap(s, phase, table=t),
         "indicator_small_multiples": lambda: shift_figures.indicator_small_multiples(s, table=t, phase=phase),
         "themes_heatmap": lambda: shift_figures.themes_heatmap(s, phase=phase),
