@@ -23,7 +23,7 @@ from tests.helpers import copy_fixture_notebooks
 
 CHROMIUM = Path("/usr/bin/chromium")
 CSV_HREF = "data:text/csv;charset=utf-8;base64,"
-TABLE = re.compile(r'<table class="cip-table">.*?</table>', re.S)
+TABLE = re.compile(r'<table class="cip-table"[^>]*>.*?</table>', re.S)  # styled inline: analysis.look
 
 # A tiny study whose numbers are worked out by hand below. One place, one phase, k = 2.
 # Ties (level 2+) with their trust (mean of reliability, mission, openness):
@@ -85,7 +85,7 @@ def _csv_rows(data: str) -> list[list[str]]:
 
 
 def _table_rows(table_html: str) -> list[list[str]]:
-    rows = re.findall(r"<tr>(.*?)</tr>", table_html, re.S)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table_html, re.S)
     return [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)] for r in rows]
 
 

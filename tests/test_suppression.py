@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from analysis.look import inline_look
 from analysis.suppression import disclosure_table, html_table, phase_change, suppress, suppression_mask
 
 # -- suppression, worked by hand --------------------------------------------------------------
@@ -108,7 +109,7 @@ def test_disclosure_table_hides_small_cells():
     assert page.count("fewer than 5 responses") == 2  # mean and n
     assert "Council &amp; partners" in page
     assert 'class="cip-suppressed"' in page
-    assert page._repr_html_() == str(page)
+    assert page._repr_html_() == inline_look(str(page)) != str(page)  # shown with the pages' look inline
 
 
 def test_html_table_blank_cells():

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import html
 
+from analysis.look import inline_look
+
 __all__ = [
     "Absent",
     "is_absent",
@@ -29,13 +31,16 @@ __all__ = [
 class Absent:
     """A measure, figure or section that cannot be shown, and the one sentence that says why.
 
-    Displays in JupyterLab and in rendered pages as a paragraph (escaped).
+    Displays in JupyterLab and in rendered pages as a quiet paragraph (escaped), in the
+    pages' look (:func:`analysis.look.inline_look`): muted and in italics.
 
     Examples
     --------
     >>> a = Absent("No grants have been recorded for <Coventry>: add them to grants.csv.")
-    >>> a._repr_html_()
+    >>> a.paragraph_html
     '<p class="cip-absent">No grants have been recorded for &lt;Coventry&gt;: add them to grants.csv.</p>'
+    >>> a._repr_html_().startswith('<p class="cip-absent" style="color:')
+    True
     >>> str(a).startswith("No grants")
     True
     """
@@ -45,8 +50,13 @@ class Absent:
     def __str__(self) -> str:
         return self.reason
 
-    def _repr_html_(self) -> str:
+    @property
+    def paragraph_html(self) -> str:
+        """The sentence as an escaped paragraph of class ``cip-absent`` (no inline style: a page piece's own)."""
         return f'<p class="cip-absent">{html.escape(self.reason)}</p>'
+
+    def _repr_html_(self) -> str:
+        return inline_look(self.paragraph_html)
 
 
 def is_absent(value) -> bool:

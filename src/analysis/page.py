@@ -19,15 +19,22 @@ import html as _html
 import pandas as pd
 
 from analysis.absence import Absent
+from analysis.look import inline_look
 
 __all__ = ["Html", "heading", "paragraph", "note", "sentences", "table", "figure", "join", "show"]
 
 
 class Html(str):
-    """A piece of a page: HTML whose every piece of text was escaped; displays as HTML in Jupyter."""
+    """A piece of a page: HTML whose every piece of text was escaped; displays as HTML in Jupyter.
+
+    Displayed (``_repr_html_``, what JupyterLab shows and what a rendered page holds), its
+    tables and quiet paragraphs carry the pages' look as inline styles
+    (:func:`analysis.look.inline_look`), so JupyterLab's own table rules (every cell
+    right-aligned) do not apply; the text of the piece (``str``) is the bare markup.
+    """
 
     def _repr_html_(self) -> str:
-        return str(self)
+        return inline_look(str(self))
 
     def _repr_pretty_(self, printer, cycle) -> None:
         # the plain-text copy kept beside the HTML in an executed notebook: a placeholder, never
@@ -40,7 +47,7 @@ def _e(text) -> str:
 
 
 def _absent(value: Absent) -> Html:
-    return Html(value._repr_html_())
+    return Html(value.paragraph_html)
 
 
 def heading(text: str, level: int = 2) -> Html:
@@ -157,7 +164,7 @@ def join(*parts) -> Html:
         if p is None:
             continue
         if isinstance(p, Absent):
-            out.append(p._repr_html_())
+            out.append(p.paragraph_html)
         elif isinstance(p, Html):
             out.append(str(p))
         else:

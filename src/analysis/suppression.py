@@ -13,6 +13,8 @@ import html
 import numpy as np
 import pandas as pd
 
+from analysis.look import NUMBER_CLASS, inline_look
+
 __all__ = [
     "suppression_message",
     "suppression_mask",
@@ -241,14 +243,20 @@ def phase_change(table: pd.DataFrame, by, value_col: str, before: str, after: st
 # -- HTML -----------------------------------------------------------------------------------
 
 class SafeHTML(str):
-    """HTML built with every piece of study text escaped; displays as HTML in Jupyter."""
+    """HTML built with every piece of study text escaped; displays as HTML in Jupyter.
+
+    Displayed, its tables carry the pages' look as inline styles (text left, numbers right,
+    the rules and zebra rows of the pages: :func:`analysis.look.inline_look`), so they look in
+    JupyterLab as on a rendered page; the text of the object (``str``) is the bare markup.
+    """
 
     def _repr_html_(self) -> str:
-        return str(self)
+        return inline_look(str(self))
 
 
 def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict | None = None,
-               index: bool = False, muted: str | None = "fewer than", download: bool = True) -> SafeHTML:
+               index: bool = False, muted: str | None = "fewer than", download: bool = True,
+               number_columns=()) -> SafeHTML:
     """An HTML ``<table>`` of a display frame with every cell, header and caption escaped.
 
     Parameters
@@ -266,6 +274,11 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
     download : bool
         Follow the table with a "Download the data (CSV)" link holding the cells as shown
         (:func:`analysis.downloads.download_link`).
+    number_columns : iterable of str
+        Columns holding numbers formatted as text ("3.25", "1,702"): their cells are marked
+        as numbers too. Cells of a numeric type always are. Numbers are marked with
+        ``class="cip-number"`` (:data:`analysis.look.NUMBER_CLASS`), which pages and, when
+        displayed, JupyterLab right-align.
 
     Returns
     -------
@@ -289,16 +302,20 @@ def html_table(table: pd.DataFrame, *, caption: str | None = None, headers: dict
     head = ""
     if index:
         head += f'<th scope="col">{e(table.index.name or "")}</th>'
-    head += "".join(f'<th scope="col">{e(headers.get(c, c))}</th>' for c in cols)
+    number_columns = set(number_columns)
+    number_head = f' class="{NUMBER_CLASS}"'  # a heading over numbers formatted as text sits right, over them
+    head += "".join(f'<th scope="col"{number_head if c in number_columns else ""}>{e(headers.get(c, c))}</th>'
+                    for c in cols)
+    numbers = [c in number_columns for c in cols]
     rows = []
     for idx, row in zip(table.index, table.itertuples(index=False, name=None), strict=False):
         cells = f'<th scope="row">{e(idx)}</th>' if index else ""
-        for v in row:
+        for v, number in zip(row, numbers, strict=True):
             cls = ""
             if isinstance(v, str) and (muted and v.startswith(muted) or v in ("no responses", "no ratings")):
                 cls = ' class="cip-suppressed"'
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                cls = ' class="cip-number"'
+            elif number or isinstance(v, (int, float)) and not isinstance(v, bool):
+                cls = f' class="{NUMBER_CLASS}"'
             cells += f"<td{cls}>{e(v)}</td>"
         rows.append(f"<tr>{cells}</tr>")
     cap = f"<caption>{e(caption)}</caption>" if caption else ""

@@ -75,7 +75,7 @@ def awards_over_time(grants: pd.DataFrame, phases: pd.DataFrame, *, place_name: 
            f"({', '.join(str(x) for x in ordered['label'])}), {len(kept)} grants in all."
            + (f" The busiest month was {peak.strftime('%B %Y')} with {counts.max()} grants." if peak is not None
               else " No grant was awarded during the phases."))
-    fig, (ax, ax_value) = new_figure(f"Grants awarded each month in {place_name}", alt, nrows=2, figsize=(8, 5.5),
+    fig, (ax, ax_value) = new_figure(f"Grants awarded each month in {place_name}", alt, nrows=2, figsize=(7, 5.2),
                                      sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     x = months.to_timestamp() + pd.Timedelta(days=14)
     for i, rec in enumerate(ordered.itertuples(index=False)):
@@ -85,7 +85,7 @@ def awards_over_time(grants: pd.DataFrame, phases: pd.DataFrame, *, place_name: 
                       alpha=0.35 if rec.phase_id == highlight else 1.0, zorder=0, lw=0)
         middle = rec.start_date + (rec.end_date - rec.start_date) / 2
         ax.text(mdates.date2num(middle), 1.01, str(i + 1), transform=ax.get_xaxis_transform(),
-                ha="center", va="bottom", fontsize=8, fontweight="bold" if rec.phase_id == highlight else "normal")
+                ha="center", va="bottom", fontsize=8.5, fontweight="bold" if rec.phase_id == highlight else "normal")
     width = max(1.0, min(25.0, 0.8 * (end - start).days / max(len(months), 1)))
     ax.bar(x, counts.to_numpy(), width=width, color=OKABE_ITO["blue"], zorder=2)
     ax.set_ylabel("grants")
@@ -101,7 +101,7 @@ def awards_over_time(grants: pd.DataFrame, phases: pd.DataFrame, *, place_name: 
         a.grid(axis="x", visible=False)
     key = "   ".join(f"{i + 1} {textwrap.shorten(str(label), 40, placeholder='...')}"
                      for i, label in enumerate(ordered["label"]))
-    fig.text(0.5, 0.005, textwrap.fill("Phases: " + key, 110), ha="center", va="bottom", fontsize=8)
+    fig.text(0.5, 0.005, textwrap.fill("Phases: " + key, 95), ha="center", va="bottom", fontsize=8.5)
     fig.tight_layout(rect=(0, 0.05 + 0.02 * (len(key) // 110), 1, 1))
     return downloads.attach_data(fig, pd.DataFrame({"month": months.astype(str), "grants": counts.to_numpy(),
                                                     "value_gbp": values.to_numpy()}))
@@ -126,7 +126,7 @@ def grant_size_distribution(grants: pd.DataFrame, phase_order, phase_labels: dic
            f"scale in pounds. {described or 'No grants.'}"
            + (f" {count_noun(int((~gbp).sum()), 'grant')} in other currencies "
               f"{'is' if int((~gbp).sum()) == 1 else 'are'} not shown." if (~gbp).any() else ""))
-    fig, ax = new_figure(f"Size of grants in {place_name}, by phase", alt, figsize=(8, 1.2 + 0.8 * len(labels)))
+    fig, ax = new_figure(f"Size of grants in {place_name}, by phase", alt, figsize=(7.2, 1.2 + 0.8 * len(labels)))
     positions = {lab: i for i, lab in enumerate(labels)}
     rng = np.random.default_rng(0)  # fixed jitter: the figure is the same on every run
     for lab in labels:
@@ -187,7 +187,7 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
            + (f" {outside} {'is' if outside_f + outside_r == 1 else 'are'} outside the study and shown in grey, "
               "named where this page may name them." if outside else ""))
     height = max(3.0, 0.28 * max(len(funders), len(recipients)) + 1.2)
-    fig, ax = new_figure(f"Who funded whom in {place_name}: {phase_label}", alt, figsize=(8, height))
+    fig, ax = new_figure(f"Who funded whom in {place_name}: {phase_label}", alt, figsize=(7, height))
     pos = {}
     for column, nodes in ((0.0, funders), (1.0, recipients)):
         n = len(nodes)
@@ -211,7 +211,7 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
         ax.scatter([x], [y], s=40 + 8 * B.degree(node), color=colour, zorder=3, edgecolor="white", linewidth=0.8)
         if data.get("name") and data["name"] not in _UNNAMED and labelled < max_labels:
             ax.text(x + (-0.03 if x == 0 else 0.03), y, str(data["name"]), ha="right" if x == 0 else "left",
-                    va="center", fontsize=8)
+                    va="center", fontsize=8.5)
             labelled += 1
     ax.text(0.0, 1.02, "funders", ha="center", va="bottom", fontweight="bold", transform=ax.transData)
     ax.text(1.0, 1.02, "recipients", ha="center", va="bottom", fontweight="bold", transform=ax.transData)
@@ -220,7 +220,8 @@ def funder_recipient_map(B: nx.Graph, organisations: pd.DataFrame, *, place_name
     if outside_f or outside_r:
         handles.append(Line2D([], [], marker="o", ls="", color=OKABE_ITO["grey"], label="outside the study"))
     if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(handles)), fontsize=8)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(handles)),
+                  fontsize=8.5)
     ax.set_xlim(-0.9, 1.9)
     ax.set_ylim(-0.02, 1.08)
     ax.axis("off")

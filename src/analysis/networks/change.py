@@ -12,6 +12,7 @@ from scipy import sparse, stats
 
 from analysis.absence import Absent, network_absent
 from analysis.networks.backend import edge_index
+from analysis.networks.measures import SUMMARY_COUNTS as _COUNTS
 from analysis.networks.measures import network_summary
 from analysis.networks.sectors import permutation_p_values
 from analysis.networks.text import MEASURES, format_measure, measure_value, rests_on_too_few
@@ -374,6 +375,73 @@ class PhaseComparison:
         for measure, change in self.summary["change"].items():
             row[f"{measure}_change"] = change
         return pd.Series(row, dtype=float)
+
+    def _facts(self) -> list[tuple[str, str]]:
+        """What changed between the phases, as (what, how much) pairs of short text: the reprs' first part."""
+        tc, dc, q = self.trust_change, self.density_change, self.qap
+        facts = [("ties formed", f"{self.ties_formed:,}"), ("ties kept", f"{self.ties_kept:,}"),
+                 ("ties lost", f"{self.ties_lost:,}"), ("Jaccard overlap of ties", _number(self.jaccard))]
+        if tc["n"]:
+            facts.append(("trust on kept ties, mean change",
+                          _number(tc["mean_change"], sign=True) + f" over {tc['n']:,} pairs"))
+            facts.append(("kept ties whose trust rose, fell", f"{tc['rose']:,}, {tc['fell']:,}"))
+            if not math.isnan(tc["p_value"]):
+                facts.append(("paired change, Wilcoxon signed-rank test", _p(tc["p_value"])))
+        else:
+            facts.append(("trust on kept ties, mean change", "no kept tie rated in both phases"))
+        facts.append(("QAP correlation", "not available (too few organisations or no ties)" if math.isnan(q.r) else
+                      f"{q.r:.3f}, {_p(q.p_value)} ({q.permutations:,} permutations)"))
+        interval = ("" if math.isnan(dc["ci_low"]) else
+                    f" ({100 * dc.get('level', 0.95):.0f}% interval {_number(dc['ci_low'], sign=True)}"
+                    f" to {_number(dc['ci_high'], sign=True)})")
+        facts.append(("density change", _number(dc["change"], sign=True) + interval))
+        return facts
+
+    def _title(self) -> str:
+        return f"{self.place_name}: {self.label_before} \u2192 {self.label_after}"
+
+    def __repr__(self) -> str:
+        """Plain text in short lines: the ties formed, kept and lost as whole numbers, the tests, then each
+        measure before, after and its change, one to a line, so no narrow output area splits a number."""
+        lines = [f"<PhaseComparison {self.place_name!r}: {self.label_before!r} -> {self.label_after!r}"]
+        lines += [f"  {what}: {value}" for what, value in self._facts()]
+        table = self.summary
+        width = max([len(str(k)) for k in table.index] + [7])
+        lines.append(f"  {'measure':<{width}} {'before':>13} {'after':>13} {'change':>13}")
+        for key, row in table.iterrows():
+            cells = [_number(row.get(c), sign=c == "change", count=key in _COUNTS)
+                     for c in ("before", "after", "change")]
+            lines.append(f"  {str(key):<{width}} " + " ".join(f"{c:>13}" for c in cells))
+        return "\n".join(lines) + ">"
+
+    def _repr_html_(self) -> str:
+        """Two tables in the pages' look (every label from the study escaped): what changed, and each measure."""
+        from analysis.suppression import html_table
+
+        facts = pd.DataFrame(self._facts(), columns=["", "value"]).set_index("")
+        table = self.summary
+        measures = pd.DataFrame(
+            {c: [_number(row.get(c), sign=c == "change", count=key in _COUNTS) for key, row in table.iterrows()]
+             for c in ("before", "after", "change")},
+            index=pd.Index([str(k) for k in table.index], name="measure"))
+        measures = measures.rename(columns={"before": self.label_before, "after": self.label_after})
+        return (html_table(facts, caption=f"{self._title()}: ties and tests", index=True, download=False,
+                           number_columns=["value"])._repr_html_()
+                + html_table(measures, caption=f"{self._title()}: measures", index=True, download=False,
+                             number_columns=list(measures.columns))._repr_html_())
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _number(value, sign: bool = False, count: bool = False) -> str:
+    """A value as the comparison's reprs show it: counts whole, others to 3 places, "not available" for NaN."""
+    if value is None or pd.isna(value):
+        return "not available"
+    if count or isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{int(value):+,}" if sign else f"{int(value):,}"
+    return f"{float(value):+.3f}" if sign else f"{float(value):.3f}"
 
 
 def compare_phases(study, place: str, phase_before: str, phase_after: str, seed: int | None = 0,

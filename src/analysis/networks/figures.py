@@ -373,9 +373,10 @@ def network_map(G, pos: dict | None = None, *, size_by: str = "degree", label: s
     pos = pos if pos is not None else network_layout(G, seed=seed)
     title = title or f"Who works with whom: {_where(G)}"
     n, m = G.number_of_nodes(), G.number_of_edges()
-    fig, ax = new_figure(title, "", figsize=(10, 6.2))
-    info = draw_network(ax, G, pos, size_by=size_by, label=label, threshold=threshold)
-    _legend(ax, info["groups"], info["hollow"] > 0, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+    fig, ax = new_figure(title, "", figsize=(7.0, 5.8))  # readable in a 592-px notebook cell
+    info = draw_network(ax, G, pos, size_by=size_by, label=label, threshold=threshold, fontsize=9)
+    # the key below the map, so the map has the figure's width (labels need it at a notebook cell's size)
+    _legend(ax, info["groups"], info["hollow"] > 0, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4,
             title="Sector", fontsize=9, title_fontsize=10)
     fig.text(0.01, 0.01, f"Dot size shows {info['sized_by']}. Arrows point from an organisation to a partner it named.",
              fontsize=9, color="#444444", ha="left", va="bottom")
@@ -421,7 +422,7 @@ def phase_small_multiples(study, place: str, pos: dict | None = None, *, highlig
     place_name = study.place_name(place)
     fig, axes = new_figure(
         f"{place_name}: the network in each phase", "", nrows=nrows, ncols=ncols,
-        figsize=(4.6 * ncols, 4.2 * nrows + 0.6), squeeze=False,
+        figsize=(3.7 * ncols, 3.6 * nrows + 0.6), squeeze=False,
     )
     groups, hollow, described = set(), False, []
     networks = {phase: trust_network(study, place, phase) for phase in phases}
@@ -539,7 +540,7 @@ def trust_heatmap(G, threshold: int = 1, attr: str = "sector_group", title: str 
     shown = np.where(hidden, np.nan, values)
     from matplotlib.patches import Rectangle
     title = title or f"How much each sector trusts the others: {_where(G)}"
-    fig, ax = new_figure(title, "", figsize=(1.25 * k + 3.2, 1.0 * k + 2.2))
+    fig, ax = new_figure(title, "", figsize=(0.9 * k + 2.3, 0.75 * k + 1.9))
     image = ax.imshow(shown, cmap=SEQUENTIAL, vmin=1, vmax=4, aspect="auto")
     ax.grid(False)
     ax.set_xticks(range(k), labels, rotation=30, ha="right")
@@ -557,7 +558,7 @@ def trust_heatmap(G, threshold: int = 1, attr: str = "sector_group", title: str 
             else:
                 text = f"{values[i, j]:.1f}\nn={counts[i, j]}"
                 colour = text_colour_on(image.to_rgba(values[i, j]))  # WCAG contrast >= 4.5:1
-            ax.text(j, i, text, ha="center", va="center", fontsize=8.5, color=colour)
+            ax.text(j, i, text, ha="center", va="center", fontsize=9.5, color=colour)
     bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     bar.set_label("Mean trust (1 = low, 4 = high)")
     shown_pairs = int((~np.isnan(shown)).sum())
@@ -611,14 +612,14 @@ def trust_received_chart(G, threshold: int = 1, title: str | None = None, top: i
     shown = shown.iloc[::-1]  # highest at the top
     height = max(2.8, 0.28 * len(shown) + 1.6)
     title = title or f"Trust each organisation receives: {_where(G)}"
-    fig, ax = new_figure(title, "", figsize=(8.5, height))
+    fig, ax = new_figure(title, "", figsize=(6.8, height))
     y = np.arange(len(shown))
     colours = [sector_colour(g) for g in shown["sector_group"]]
     ax.hlines(y, 1, shown["trust"], color="#dddddd", linewidth=1.2, zorder=1)
     ax.scatter(shown["trust"], y, c=colours, s=55, zorder=3, edgecolors="white", linewidths=0.6)
     for yi, (value, n) in enumerate(zip(shown["trust"], shown["trust_n"], strict=False)):
         ax.annotate(f"{value:.1f} (n={int(n)})", (value, yi), xytext=(6, 0), textcoords="offset points",
-                    va="center", fontsize=8, color="#333333")
+                    va="center", fontsize=8.5, color="#333333")
     ax.set_yticks(y, [str(x) for x in shown["name"]], fontsize=8.5)
     ax.set_xlim(1, 4.6)
     ax.set_xticks([1, 2, 3, 4])

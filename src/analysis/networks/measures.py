@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -21,6 +23,9 @@ __all__ = [
     "trust_received",
     "brokers",
     "communities",
+    "SUMMARY_COUNTS",
+    "SUMMARY_MEANINGS",
+    "NetworkSummary",
     "network_summary",
 ]
 
@@ -324,48 +329,124 @@ def communities(G, seed: int = 0, resolution: float = 1.0) -> list[set]:
 # --------------------------------------------------------------------------------------
 
 
-def network_summary(G, attr: str = "sector_group") -> pd.Series:
-    """Headline measures of one network, as a Series (one row of a scorecard).
+#: Entries of :func:`network_summary` that count something: whole numbers (``int``), never decimals.
+SUMMARY_COUNTS = ("organisations", "respondents", "ties", "trust_n", "trust_n_council_to_vcse",
+                  "trust_n_vcse_to_council", "communities")
+
+#: What each entry of :func:`network_summary` is, for its HTML form (the headline ones say what pages say).
+SUMMARY_MEANINGS = {
+    "organisations": "Organisations in the network",
+    "respondents": "Organisations that answered the network survey",
+    "ties": "Working ties reported",
+    "density": "Share of all possible ties that exist (0 to 1)",
+    "reciprocity": "Share of ties the partner returned (0 to 1)",
+    "centralization": "Freeman degree centralisation (0 spread out, 1 all through one organisation)",
+    "mean_trust": "Average trust over ties (1 to 4)",
+    "mean_trust_pct": "Average trust as a percentage of the maximum (4)",
+    "trust_n": "Ties with a trust score",
+    "mean_value": "Average value over ties (1 to 4)",
+    "mean_value_pct": "Average value as a percentage of the maximum (4)",
+    "ei_index": "E-I index between sector groups (-1 all within, +1 all across)",
+    "cross_sector_share": "Share of ties between public bodies and VCSE organisations (0 to 1)",
+    "trust_council_to_vcse": "Trust councils give VCSE organisations (1 to 4)",
+    "trust_vcse_to_council": "Trust VCSE organisations give councils (1 to 4)",
+    "trust_gap": "Councils' trust in VCSE minus VCSE trust in councils",
+    "trust_n_council_to_vcse": "Ratings behind council-to-VCSE trust",
+    "trust_n_vcse_to_council": "Ratings behind VCSE-to-council trust",
+    "influence_gap": "Councils' influence rating of VCSE minus VCSE rating of councils",
+    "communities": "Clusters of closely tied organisations (Louvain, seed 0)",
+}
+
+
+def _summary_value(key, value) -> str:
+    """One entry as the summary's reprs show it: counts whole with thousands separators, others to 3 places."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not available"
+    if key in SUMMARY_COUNTS or isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if key.endswith("_pct"):
+        return f"{float(value):.1f}%"
+    return f"{float(value):.3f}"
+
+
+class NetworkSummary(pd.Series):
+    """The headline measures of one network (:func:`network_summary`): a pandas Series that shows itself well.
+
+    A Series in every way (``s["ties"]``, ``s.get``, ``s.copy()``, arithmetic), of object
+    dtype so that counts stay whole numbers (:data:`SUMMARY_COUNTS`, Python ``int``) beside
+    the float measures. In JupyterLab it is a table in the pages' look, counts and measures
+    right-aligned, with what each entry is; its plain text has one short line per entry, so
+    no narrow output area breaks a number in two.
+    """
+
+    @property
+    def _constructor(self):
+        return NetworkSummary
+
+    @property
+    def _constructor_expanddim(self):
+        return pd.DataFrame
+
+    def __repr__(self) -> str:
+        width = max([len(str(k)) for k in self.index] + [1])
+        title = f"<NetworkSummary of {self.name!r}" if self.name is not None else "<NetworkSummary"
+        lines = [title] + [f"  {str(k):<{width}} {_summary_value(k, v):>13}" for k, v in self.items()]
+        return "\n".join(lines) + ">"
+
+    def _repr_html_(self) -> str:
+        """The entries as a table in the pages' look; the network's name (its phase) escaped."""
+        from analysis.suppression import html_table
+
+        frame = pd.DataFrame({"value": [_summary_value(k, v) for k, v in self.items()],
+                              "what it is": [SUMMARY_MEANINGS.get(str(k), "") for k in self.index]},
+                             index=pd.Index([str(k) for k in self.index], name="measure"))
+        caption = "Network summary" + (f" ({self.name})" if self.name is not None else "")
+        return html_table(frame, caption=caption, index=True, download=False, number_columns=["value"])._repr_html_()
+
+
+def network_summary(G, attr: str = "sector_group") -> NetworkSummary:
+    """Headline measures of one network, as a Series (one row of a scorecard): a :class:`NetworkSummary`.
 
     ``organisations, respondents, ties, density, reciprocity, centralization (undirected
     degree), mean_trust, mean_trust_pct, trust_n (ties with a trust score), mean_value,
     mean_value_pct, ei_index, cross_sector_share, trust_council_to_vcse,
     trust_vcse_to_council, trust_gap, trust_n_council_to_vcse, trust_n_vcse_to_council,
-    influence_gap, communities``. Cheap: no permutation tests.
+    influence_gap, communities``. Cheap: no permutation tests. Counts (:data:`SUMMARY_COUNTS`)
+    are whole numbers (``int``), the rest floats (NaN where a measure cannot be computed).
 
     Examples
     --------
     >>> s = network_summary(nx.DiGraph([(1, 2), (2, 1), (2, 3)]))
     >>> s["ties"], s["reciprocity"]
-    (np.float64(3.0), np.float64(0.6666666666666666))
+    (3, 0.6666666666666666)
+    >>> print(repr(s).splitlines()[3])
+      ties                                3
     """
     has_groups = G.number_of_nodes() > 0 and all(G.nodes[v].get(attr) is not None for v in G)
     asym = council_vcse_asymmetry(G, attr) if has_groups else pd.Series(dtype=float)
     responded = [v for v, d in G.nodes(data=True) if d.get("responded", True)]
     trust, value = mean_tie_trust(G), mean_tie_value(G)
-    return pd.Series(
-        {
-            "organisations": G.number_of_nodes(),
-            "respondents": len(responded),
-            "ties": G.number_of_edges(),
-            "density": density(G),
-            "reciprocity": reciprocity(G) if G.is_directed() else float("nan"),
-            "centralization": freeman_centralization(G),
-            "mean_trust": trust,
-            "mean_trust_pct": percent_of_max(trust),
-            "trust_n": int(_edge_values(G, "trust").size),
-            "mean_value": value,
-            "mean_value_pct": percent_of_max(value),
-            "ei_index": ei_index(G, attr) if has_groups else float("nan"),
-            "cross_sector_share": cross_sector_share(G, attr),
-            "trust_council_to_vcse": asym.get("trust_council_to_vcse", float("nan")),
-            "trust_vcse_to_council": asym.get("trust_vcse_to_council", float("nan")),
-            "trust_gap": asym.get("trust_gap", float("nan")),
-            "trust_n_council_to_vcse": asym.get("trust_n_council_to_vcse", 0),
-            "trust_n_vcse_to_council": asym.get("trust_n_vcse_to_council", 0),
-            "influence_gap": asym.get("influence_gap", float("nan")),
-            "communities": len(communities(G, seed=0)) if G.number_of_edges() else G.number_of_nodes(),
-        },
-        dtype=float,
-        name=G.graph.get("phase"),
-    )
+    values = {
+        "organisations": G.number_of_nodes(),
+        "respondents": len(responded),
+        "ties": G.number_of_edges(),
+        "density": density(G),
+        "reciprocity": reciprocity(G) if G.is_directed() else float("nan"),
+        "centralization": freeman_centralization(G),
+        "mean_trust": trust,
+        "mean_trust_pct": percent_of_max(trust),
+        "trust_n": int(_edge_values(G, "trust").size),
+        "mean_value": value,
+        "mean_value_pct": percent_of_max(value),
+        "ei_index": ei_index(G, attr) if has_groups else float("nan"),
+        "cross_sector_share": cross_sector_share(G, attr),
+        "trust_council_to_vcse": asym.get("trust_council_to_vcse", float("nan")),
+        "trust_vcse_to_council": asym.get("trust_vcse_to_council", float("nan")),
+        "trust_gap": asym.get("trust_gap", float("nan")),
+        "trust_n_council_to_vcse": asym.get("trust_n_council_to_vcse", 0),
+        "trust_n_vcse_to_council": asym.get("trust_n_vcse_to_council", 0),
+        "influence_gap": asym.get("influence_gap", float("nan")),
+        "communities": len(communities(G, seed=0)) if G.number_of_edges() else G.number_of_nodes(),
+    }
+    return NetworkSummary({k: int(v) if k in SUMMARY_COUNTS else float(v) for k, v in values.items()},
+                          dtype=object, name=G.graph.get("phase"))

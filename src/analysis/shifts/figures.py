@@ -178,7 +178,7 @@ def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
     alt = (f"{len(inds)} small line charts, one per indicator, each showing its value in every phase "
            f"({', '.join(study.phase_label(p) for p in phases)}) with one line per place ({names}).")
     fig, axes = style.new_figure("Indicators over the phases", alt, nrows=nrows, ncols=ncols,
-                                 figsize=(2.9 * ncols, 2.4 * nrows + 0.8), squeeze=False)
+                                 figsize=(2.2 * ncols, 2.4 * nrows + 0.8), squeeze=False)
     x = np.arange(len(phases))
     for k, ind in enumerate(inds):
         ax = axes[k // ncols][k % ncols]
@@ -198,9 +198,10 @@ def indicator_small_multiples(study, *, table: pd.DataFrame | None = None,
         hint = {"up is good": "higher is better", "down is good": "lower is better"}.get(meta["direction"], "")
         ax.set_title(wrap_label(title, 30) + (f"\n({unit}; {hint})" if hint else f"\n({unit})"),
                      fontsize=10, loc="left")
-        ax.set_xticks(x, [wrap_label(study.phase_label(p), 12) for p in phases], fontsize=8)
+        ax.set_xticks(x, [wrap_label(study.phase_label(p), 16) for p in phases], fontsize=9,
+                      rotation=30, ha="right", rotation_mode="anchor")
         ax.set_xlim(-0.4, len(phases) - 0.6)
-        ax.tick_params(axis="y", labelsize=8)
+        ax.tick_params(axis="y", labelsize=9)
         ax.margins(y=0.15)
     for k in range(len(inds), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
@@ -289,16 +290,23 @@ def themes_heatmap(study, *, phase: str | None = None, place: str | None = None,
     alt = (f"Heatmaps of the number of coded observations for {len(themes)} themes {what}, "
            f"one panel each for {', '.join(KIND_LABELS[k].lower() for k in kinds)}; darker cells mean more "
            "observations, pale grey cells none.")
-    ncols = len(kinds)
-    fig, axes = style.new_figure(f"What interviews and documents said, {what}", alt, ncols=ncols,
-                                 figsize=(2.6 + 1.0 * ncols * max(2, len(columns)) * 0.8, 1.4 + 0.42 * len(themes)),
+    # panels two to a row: four side by side made the figure so wide that, shrunk to a notebook cell
+    # (700 px: a 1024-px window with the file browser open), its labels fell under 5 pt
+    ncols = min(2, len(kinds))
+    nrows = -(-len(kinds) // ncols)
+    panel = 0.7 * max(2, len(columns))
+    fig, axes = style.new_figure(f"What interviews and documents said, {what}", alt, nrows=nrows, ncols=ncols,
+                                 figsize=(2.3 + ncols * panel + 0.2 * (ncols - 1),
+                                          nrows * (1.5 + 0.36 * len(themes)) + 0.4),
                                  squeeze=False, sharey=True)
+    for extra in axes.flat[len(kinds):]:
+        extra.set_visible(False)
     import matplotlib
 
     # more is darker; nothing coded is a pale grey cell, so the eye goes to what was said
     cmap = matplotlib.colormaps[style.SEQUENTIAL].reversed().with_extremes(bad="#F2F2F2")
     for k, kind in enumerate(kinds):
-        ax = axes[0][k]
+        ax = axes[k // ncols][k % ncols]
         values = np.array([[matrix.loc[t, (*col, kind)] for col in columns] for t in themes], dtype=float)
         image = ax.imshow(np.ma.masked_equal(values, 0), cmap=cmap, vmin=0, vmax=vmax * 1.1, aspect="auto")
         for r in range(len(themes)):
@@ -312,9 +320,11 @@ def themes_heatmap(study, *, phase: str | None = None, place: str | None = None,
         ax.grid(which="minor", color="white", linewidth=1.5)
         ax.tick_params(which="minor", length=0)
         ax.set_title(KIND_LABELS[kind], fontsize=11)
-        long = max((len(line) for lab in col_labels for line in lab.split("\n")), default=0) > 10
-        ax.set_xticks(range(len(columns)), col_labels, fontsize=8,
-                      rotation=30 if long else 0, ha="right" if long else "center",
+        # labels wrapped to the column's width; a word too long for it turns the labels, each on one line
+        wrapped = [wrap_label(lab.replace("\n", " "), 10) for lab in col_labels]
+        long = max((len(line) for lab in wrapped for line in lab.split("\n")), default=0) > 10
+        ax.set_xticks(range(len(columns)), [lab.replace("\n", " ") for lab in col_labels] if long else wrapped,
+                      fontsize=8.5, rotation=30 if long else 0, ha="right" if long else "center",
                       rotation_mode="anchor" if long else "default")
         ax.set_yticks(range(len(themes)), [wrap_label(t, 28) for t in themes], fontsize=9)
         ax.tick_params(which="major", length=0)
@@ -379,7 +389,7 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
         title = f"Survey scores by place: {study.phase_label(phase)}"
         alt = (f"Dot plot of mean survey scores on a 1 to 5 scale for {len(themes)} themes in "
                f"{study.phase_label(phase)}, one dot per place with its 95% interval.")
-    fig, ax = style.new_figure(title, alt, figsize=(8.5, 1.8 + 0.32 * max(1, len(themes)) * (1 + 0.45 * len(series))))
+    fig, ax = style.new_figure(title, alt, figsize=(7.2, 1.8 + 0.32 * max(1, len(themes)) * (1 + 0.45 * len(series))))
     step = 0.7 / max(1, len(series))
     for j, (place, ph) in enumerate(series):
         fill = None
@@ -403,7 +413,7 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
             row = cell.loc[theme]
             if bool(row["suppressed"]):
                 ax.text(SCALE_MIN + 0.05, y, f"{label}: {suppressed_label(threshold)}", va="center", ha="left",
-                        fontsize=8, color="#666666", style="italic")
+                        fontsize=8.5, color="#666666", style="italic")
                 continue
             if pd.notna(row["lower"]):
                 ax.plot([row["lower"], row["upper"]], [y, y], color=colour, linewidth=2, alpha=0.8)
@@ -458,7 +468,7 @@ def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicat
            "a line for the median and a dot per place"
            + (f"; {study.place_name(place)} is the black diamond." if place else "."))
     fig, axes = style.new_figure(f"How the {n_places} places spread on each indicator", alt, nrows=nrows,
-                                 ncols=ncols, figsize=(2.9 * ncols, 2.5 * nrows + 0.8), squeeze=False)
+                                 ncols=ncols, figsize=(2.2 * ncols, 2.5 * nrows + 0.8), squeeze=False)
     rng = np.random.default_rng(0)  # horizontal jitter of the dots only
     for k, ind in enumerate(inds):
         ax = axes[k // ncols][k % ncols]
@@ -478,9 +488,10 @@ def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicat
         hint = {"up is good": "higher is better", "down is good": "lower is better"}.get(meta["direction"], "")
         ax.set_title(wrap_label(meta["label"], 30) + (f"\n({meta['unit']}; {hint})" if hint else f"\n({meta['unit']})"),
                      fontsize=10, loc="left")
-        ax.set_xticks(range(len(phases)), [wrap_label(study.phase_label(p), 9) for p in phases], fontsize=7)
+        ax.set_xticks(range(len(phases)), [wrap_label(study.phase_label(p), 16) for p in phases], fontsize=9,
+                      rotation=30, ha="right", rotation_mode="anchor")
         ax.set_xlim(-0.6, len(phases) - 0.4)
-        ax.tick_params(axis="y", labelsize=8)
+        ax.tick_params(axis="y", labelsize=9)
     for k in range(len(inds), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     fig.tight_layout(rect=(0, 0, 1, 0.96))

@@ -17,6 +17,7 @@ __all__ = [
     "SCORECARD_INDICATORS",
     "HEADLINE_INDICATORS",
     "RATING_INDICATORS",
+    "IndicatorTable",
     "indicator_table",
     "indicator_changes",
 ]
@@ -126,6 +127,137 @@ _COLUMNS = ["place_id", "phase_id", "indicator", "label", "unit", "direction", "
 RATING_INDICATORS = ("mean_trust", "council_vcse_asymmetry")
 
 
+# ----------------------------------------------------------------------------- how a table shows itself
+
+_SHOWN = ("place_id", "phase_id", "label", "unit", "value")  # what a table needs to show itself as one
+_CHANGES = {"change_from_previous": "since previous", "change_from_first": "since first"}
+
+
+def _in_unit(value, unit: str, change: bool = False) -> str:
+    """A value in its indicator's unit, as the table's reprs show it: counts whole, shares with %, NaN blank.
+
+    Examples
+    --------
+    >>> _in_unit(2.0, "count"), _in_unit(12.345, "%"), _in_unit(-3.0, "%", change=True), _in_unit(1.5, "£ per head")
+    ('2', '12.3%', '-3.0 pts', '£1.50')
+    """
+    if value is None or pd.isna(value):
+        return ""
+    value = float(value)
+    sign = "+" if change and value > 0 else ""
+    if unit == "count":
+        return f"{sign}{int(round(value)):,}"
+    if unit in ("%", "% of max"):
+        return f"{sign}{value:.1f}" + (" pts" if change else "%")
+    if unit == "days":
+        return f"{sign}{value:,.1f}".removesuffix(".0") + " days"
+    if unit == "£ per head":
+        return f"{sign}£{value:,.2f}" if value >= 0 else f"-£{-value:,.2f}"
+    return f"{sign}{value:.2f}"
+
+
+def _indicator_table_or_frame(*args, **kwargs):
+    """The constructor pandas uses for results of an :class:`IndicatorTable`: one again while it has
+    the columns it shows itself with, else a plain DataFrame (a column picked out, a group summed)."""
+    frame = pd.DataFrame(*args, **kwargs)
+    return IndicatorTable(frame) if set(_SHOWN) <= set(frame.columns) else frame
+
+
+class IndicatorTable(pd.DataFrame):
+    """The tidy table of indicators (:func:`indicator_table`): a pandas DataFrame that shows itself well.
+
+    A DataFrame in every way (filtering, ``.copy()``, :func:`indicator_changes` keep it one while
+    its columns ``place_id, phase_id, label, unit, value`` are there). In JupyterLab it shows as a
+    table in the pages' look: each value in its unit (counts whole, shares with %), numbers
+    right-aligned, a suppressed or unmeasured value saying so; its plain text has one short
+    line per row, so no narrow output area breaks a number in two. Long tables show their
+    first and last rows, as pandas does (``display.max_rows``, ``display.min_rows``).
+    """
+
+    @property
+    def _constructor(self):
+        return _indicator_table_or_frame
+
+    def _display(self) -> tuple[pd.DataFrame, int]:
+        """The rows shown (formatted text) and how many rows are left out in the middle."""
+        rows = self
+        hidden = 0
+        max_rows, min_rows = pd.get_option("display.max_rows"), pd.get_option("display.min_rows") or 10
+        if max_rows and len(self) > max_rows:
+            half = max(1, min_rows // 2)
+            rows = pd.concat([pd.DataFrame(self.iloc[:half]), pd.DataFrame(self.iloc[-half:])])
+            hidden = len(self) - 2 * half
+        units = rows["unit"].astype(str).tolist()
+        shown = pd.DataFrame({
+            "place": rows["place_id"].astype(str).tolist(),
+            "phase": rows["phase_id"].astype(str).tolist(),
+            "indicator": rows["label"].astype(str).tolist(),
+            "value": [_in_unit(v, u) for v, u in zip(rows["value"], units, strict=True)],
+        })
+        if "n" in rows:
+            shown["n"] = [f"{int(n):,}" if not pd.isna(n) else "" for n in rows["n"]]
+        for column, heading in _CHANGES.items():
+            if column in rows:
+                shown[heading] = [_in_unit(v, u, change=True) for v, u in zip(rows[column], units, strict=True)]
+        suppressed = rows["suppressed"].tolist() if "suppressed" in rows else [False] * len(rows)
+        shown["note"] = ["suppressed: too few ratings or respondents" if bool(x) else
+                         ("not measured" if pd.isna(v) else "") for x, v in zip(suppressed, rows["value"], strict=True)]
+        if not any(shown["note"]):
+            shown = shown.drop(columns="note")
+        return shown, hidden
+
+    def _summary_line(self) -> str:
+        from analysis.absence import count_noun
+
+        counts = [count_noun(len(self), "row")] + [count_noun(self[c].nunique(), what) for c, what in
+                                                   (("place_id", "place"), ("phase_id", "phase"),
+                                                    ("indicator", "indicator")) if c in self]
+        return "Indicator table: " + ", ".join(counts)
+
+    def __repr__(self) -> str:
+        """One short line per row (long labels shortened), never wider than 76 characters unless an id is."""
+        if not set(_SHOWN) <= set(self.columns):
+            return pd.DataFrame.__repr__(self)
+        shown, hidden = self._display()
+        numbers = [c for c in shown.columns if c not in ("place", "phase", "indicator", "note")]
+        widths = {c: max([len(c)] + [len(x) for x in shown[c]]) for c in shown.columns if c != "note"}
+        fixed = 2 + sum(w + 1 for c, w in widths.items() if c != "indicator")
+        widths["indicator"] = max(12, min(widths["indicator"], 76 - fixed))
+
+        def line(cells: dict) -> str:
+            out = []
+            for c, w in widths.items():
+                text = cells[c] if len(cells[c]) <= w else cells[c][:w - 1] + "\u2026"
+                out.append(f"{text:>{w}}" if c in numbers else f"{text:<{w}}")
+            return ("  " + " ".join(out)).rstrip()
+
+        lines = [f"<{self._summary_line()}", line({c: c for c in widths})]
+        for i, (_, row) in enumerate(shown.iterrows()):
+            if hidden and i == len(shown) // 2:
+                lines.append(f"  ... {hidden:,} rows not shown ...")
+            lines.append(line({c: str(row[c]) for c in widths}) + (f"  ({row['note']})" if row.get("note") else ""))
+        return "\n".join(lines) + ">"
+
+    def _repr_html_(self) -> str:
+        """The rows as a table in the pages' look, every label escaped (survey themes come from the study)."""
+        if not set(_SHOWN) <= set(self.columns):
+            return pd.DataFrame._repr_html_(self)
+        import html
+
+        from analysis.suppression import html_table
+
+        shown, hidden = self._display()
+        numbers = [c for c in shown.columns if c not in ("place", "phase", "indicator", "note")]
+        if hidden:
+            half = len(shown) // 2
+            gap = pd.DataFrame([{c: ("\u2026" if c == "indicator" else "") for c in shown.columns}])
+            shown = pd.concat([shown.iloc[:half], gap, shown.iloc[half:]], ignore_index=True)
+        out = html_table(shown, caption=self._summary_line(), download=False, number_columns=numbers,
+                         muted=None)._repr_html_()
+        if hidden:
+            out += f'<p class="cip-note">{html.escape(f"{hidden:,} rows not shown (display.max_rows).")}</p>'
+        return out
+
 # ----------------------------------------------------------------------------- the table
 
 
@@ -144,11 +276,12 @@ def indicator_table(study) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
-        Columns ``place_id, phase_id, indicator, label, unit, direction, family, value, n,
-        suppressed``: one row per place x phase x indicator, places and phases in the
-        study's order. ``value`` is NaN where it cannot be measured (no ties, no board seats)
-        or is suppressed; ``n`` is what the value rests on (ties, ratings, seats,
+    IndicatorTable
+        A DataFrame that shows itself as a table in the pages' look. Columns ``place_id,
+        phase_id, indicator, label, unit, direction, family, value, n, suppressed``: one
+        row per place x phase x indicator, places and phases in the study's order.
+        ``value`` is NaN where it cannot be measured (no ties, no board seats) or is
+        suppressed; ``n`` is what the value rests on (ties, ratings, seats,
         respondents, coded observations, grants). ``suppressed`` is True for a survey cell
         with fewer respondents than ``study.disclosure_threshold``, and on stakeholder
         studies (``for_audience``) for a mean of fewer ratings than the threshold
@@ -180,7 +313,7 @@ def _indicator_table(study) -> pd.DataFrame:
     ]
     parts = [p for p in parts if p is not None and len(p)]
     if not parts:
-        return pd.DataFrame(columns=_COLUMNS)
+        return IndicatorTable(columns=_COLUMNS)
     table = pd.concat(parts, ignore_index=True)
     table["value"] = table["value"].astype(float)
     table["n"] = table["n"].fillna(0).astype(int)
@@ -202,7 +335,7 @@ def _indicator_table(study) -> pd.DataFrame:
     rating_based = table["indicator"].isin(RATING_INDICATORS) & (table["n"] < threshold) & table["value"].notna()
     table.loc[rating_based, "value"] = np.nan
     table.loc[rating_based, "suppressed"] = True
-    return table[_COLUMNS]
+    return IndicatorTable(table[_COLUMNS])
 
 
 def _rows(ind: Indicator, frame: pd.DataFrame) -> pd.DataFrame:
