@@ -330,7 +330,7 @@ def _fit(boxes) -> tuple[float, tuple]:
 def _legend(groups, others, hollow: int) -> tuple[str, int]:
     """The legend, in rows under the title: each sector's colour, the hollow dot, the arrow; and its number of rows."""
     entries = [(sector_colour(g), SECTOR_GROUP_LABELS.get(g, g), "dot") for g in groups]
-    entries += [(sector_colour(g), g, "dot") for g in others]
+    entries += [(sector_colour(g), g.capitalize() if g == "sector not recorded" else g, "dot") for g in others]
     if hollow:
         entries.append(("#555555", "Did not answer the survey", "hollow"))
     entries.append((_TIE_COLOUR, "names as a partner", "arrow"))
@@ -456,7 +456,7 @@ def network_map_svg(G, pos: dict | None = None, *, threshold: int = 1, plan=None
     labelled = _label_nodes(H, label) if nodes else []
 
     groups = [g for g in SECTOR_GROUPS if any(H.nodes[v].get("sector_group") == g for v in nodes)]
-    others = sorted({str(H.nodes[v].get("sector_group")) for v in nodes} - set(SECTOR_GROUPS))
+    others = sorted({str(H.nodes[v].get("sector_group") or "sector not recorded") for v in nodes} - set(SECTOR_GROUPS))
     hollow = int((~rows["responded"]).sum()) if len(rows) else 0
     legend, legend_rows = _legend(groups, others, hollow)
     map_top = _LEGEND_TOP + _LEGEND_ROW * legend_rows + 8
@@ -494,15 +494,17 @@ def network_map_svg(G, pos: dict | None = None, *, threshold: int = 1, plan=None
                  'to a partner it named">')
     for u, v in ties:
         drawn = _tie_paths(at[u], at[v], radius[u] + 0.6, radius[v] + 0.6, arrow=True)
-        if drawn is None:
-            continue
+        if drawn is None:  # the two dots overlap: the tie runs between their centres, under them, without a head
+            (x1, y1), (x2, y2) = at[u], at[v]
+            drawn = (f"M{_f(x1)} {_f(y1)}L{_f(x2)} {_f(y2)}", None)
         line, head = drawn
         parts.append(
             f'<g class="cip-tie" role="img"><title>{svg_text(_tie_title(H, u, v, k))}</title>'
             f'<path class="cip-tie-line" d="{line}" fill="none" stroke="{_TIE_COLOUR}" stroke-opacity="{_TIE_OPACITY}" '
             f'stroke-width="{_TIE_WIDTH}"/>'
-            f'<path class="cip-tie-head" d="{head}" fill="{_TIE_COLOUR}" fill-opacity="{_TIE_OPACITY}"/>'
-            f'<path class="cip-tie-hit" d="{line}" fill="none" stroke="#000000" stroke-opacity="0" stroke-width="6"/>'
+            + (f'<path class="cip-tie-head" d="{head}" fill="{_TIE_COLOUR}" fill-opacity="{_TIE_OPACITY}"/>'
+               if head else "")
+            + f'<path class="cip-tie-hit" d="{line}" fill="none" stroke="#000000" stroke-opacity="0" stroke-width="6"/>'
             "</g>")
     parts.append("</g>")
 
