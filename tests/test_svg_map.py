@@ -31,7 +31,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 #: A fixed pseudonym key, so pseudonyms are the same on every machine.
 FIXED_KEY = bytes(range(32))
 
-# The tiny study: one place, one phase, disclosure threshold k = 2; the council may be named.
+# The tiny study: one place, one phase, disclosure threshold 2; the council may be named.
 # Ties (level >= 2) with their trust (the mean of reliability, mission and openness):
 #   Food Larder (V1) -> council, level 3, trust 3 (value 2);  Riverside (V2) -> council, level 2, trust 4
 #   Hillside (V4) -> council, level 4, trust 2;               council -> Food Larder, level 3, trust 4

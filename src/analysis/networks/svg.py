@@ -102,7 +102,7 @@ def organisation_rows(G, *, threshold: int = 1, plan=None) -> pd.DataFrame:
         A trust network (:func:`analysis.networks.trust_network`) built from the study as the
         page's audience sees it, so ``name`` is a pseudonym where it must be.
     threshold : int
-        The disclosure threshold of the page (:func:`analysis.disclosure.threshold`): trust
+        The disclosure threshold of the page (:func:`analysis.disclosure.disclosure_threshold`): trust
         received resting on fewer ratings is not shown, nor its number of ratings.
     plan : TrustPagePlan, optional
         The page's disclosure plan (:func:`analysis.disclosure.page_plan`); an organisation
@@ -130,7 +130,7 @@ def organisation_rows(G, *, threshold: int = 1, plan=None) -> pd.DataFrame:
     ['fewer than 2 ratings', 'fewer than 2 ratings']
     """
     k = max(int(threshold), 1)
-    received = trust_received(G, attrs=("trust",), min_n=k)
+    received = trust_received(G, attrs=("trust",), threshold=k)
     rows = []
     for v, d in G.nodes(data=True):
         n = int(received.at[v, "trust_n"]) if v in received.index else 0
@@ -409,7 +409,7 @@ def network_map_svg(G, pos: dict | None = None, *, threshold: int = 1, plan=None
         Positions (:func:`analysis.networks.figures.place_layout`, so every phase shares one);
         by default :func:`analysis.networks.figures.network_layout` of ``G``.
     threshold : int
-        The page's disclosure threshold (:func:`analysis.disclosure.threshold`). Trust
+        The page's disclosure threshold (:func:`analysis.disclosure.disclosure_threshold`). Trust
         received resting on fewer ratings is not shown; a tie's own trust and value (one
         respondent's rating) are shown only when it is 1.
     plan : TrustPagePlan, optional
