@@ -282,9 +282,13 @@ def test_alt_text_says_what_each_figure_shows(example_site):
             # a description with numbers from the data, not a title of a few words
             assert len(alt) >= 80 and re.search(r"\d", alt), (path, alt)
             checked += 1
+        for desc in re.findall(r"<desc\b[^>]*>([^<]*)</desc>", text):  # a figure drawn as inline SVG (the map)
+            assert len(html.unescape(desc)) >= 80 and re.search(r"\d", desc), (path, desc)
+            checked += 1
     assert checked >= 4 * 30
     network = (example_site / "stakeholder" / "interim" / "coventry" / "trust_network.html").read_text()
     alts = [html.unescape(a) for a in re.findall(r'<img\b[^>]*\balt="([^"]*)"', network)]
+    alts += [html.unescape(d) for d in re.findall(r"<desc\b[^>]*>([^<]*)</desc>", network)]
     centre = [a for a in alts if a.startswith("Network map of Coventry, Interim")]
     assert len(centre) == 1
     assert re.search(r"\) sits at the centre, named as a partner by \d+ of the other \d+ organisations", centre[0]) or \

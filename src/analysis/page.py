@@ -21,7 +21,8 @@ import pandas as pd
 from analysis.absence import Absent
 from analysis.look import inline_look
 
-__all__ = ["Html", "heading", "paragraph", "note", "sentences", "table", "figure", "join", "show"]
+__all__ = ["Html", "heading", "paragraph", "note", "sentences", "table", "figure", "svg_figure", "details", "join",
+           "show"]
 
 
 class Html(str):
@@ -149,6 +150,48 @@ def figure(fig, caption: str | None = None, *, directory=None, name: str | None 
     out = Html(figure_html(fig, caption, png=png))
     plt.close(fig)
     return out
+
+
+def svg_figure(fig, caption: str | None = None, *, directory=None, name: str | None = None, finding=None) -> Html:
+    """A figure drawn as inline SVG (:func:`analysis.networks.svg.network_map_svg`), with its caption and data link.
+
+    The SVG goes into the page as markup, so the ``<title>`` of each of its shapes shows when
+    the pointer rests on it and a screen reader reads it, with no script. Its accessible name
+    is its title and its description (``<desc>``) is ``fig.alt_text`` followed by ``finding``
+    (a sentence, or a function of no arguments returning one). With ``directory`` and
+    ``name``, ``directory/name.svg`` (the same SVG, standalone) and ``directory/name.png``
+    (``fig.png()``, when it draws one) are written atomically. ``fig.data``, when a table,
+    becomes the figure's "Download the data (CSV)" link. An :class:`Absent` shows its sentence.
+    """
+    if isinstance(fig, Absent):
+        return _absent(fig)
+    from analysis.downloads import figure_data_link
+
+    finding = finding() if callable(finding) else finding
+    description = " ".join(p.strip() for p in (getattr(fig, "alt_text", ""), finding or "") if p and p.strip())
+    if directory and name:
+        from pathlib import Path
+
+        from analysis.files import atomic_write_bytes
+
+        atomic_write_bytes(Path(directory) / f"{name}.svg", fig.svg(description, standalone=True).encode("utf-8"))
+        png = fig.png() if hasattr(fig, "png") else None
+        if png:
+            atomic_write_bytes(Path(directory) / f"{name}.png", png)
+    cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
+    return Html(f'<figure class="cip-figure cip-svg-figure">{fig.svg(description)}{cap}</figure>'
+                f"{figure_data_link(fig)}")
+
+
+def details(summary: str, *parts) -> Html:
+    """Pieces of a page folded away under a ``<summary>`` line the reader opens (``<details>``; no script).
+
+    Examples
+    --------
+    >>> print(details("The 3 organisations, as a table", paragraph("<none>")))
+    <details class="cip-details"><summary>The 3 organisations, as a table</summary><p>&lt;none&gt;</p></details>
+    """
+    return Html(f'<details class="cip-details"><summary>{_e(summary)}</summary>{join(*parts)}</details>')
 
 
 def join(*parts) -> Html:
