@@ -434,7 +434,7 @@ def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicat
     """Each indicator as a distribution across places in every phase (box and points), for many places.
 
     The box spans the middle half of the places, the line inside it is the median, each dot a
-    place; the median's move from phase to phase is the direction of change. ``place``, when
+    place; a dashed line joins the medians, so its slope is the direction of change. ``place``, when
     given, is drawn as a black diamond so a reader can find it among the others.
 
     Returns
@@ -472,6 +472,9 @@ def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicat
         for i in shown:
             ax.scatter(i + rng.uniform(-0.18, 0.18, len(data[i])), data[i], s=6, color=style.place_colour(0),
                        alpha=0.45, linewidths=0, zorder=3)
+        if len(shown) > 1:  # the medians joined: the direction the typical place moved
+            ax.plot(shown, [float(np.median(data[i])) for i in shown], color="black", linewidth=1.2,
+                    linestyle=(0, (4, 2)), zorder=4)
         if place is not None:
             mine = sub[sub["place_id"] == place].set_index("phase_id")["value"].reindex(phases).to_numpy(float)
             ax.scatter(np.arange(len(phases)), mine, marker="D", s=30, color="black", zorder=4)
