@@ -353,6 +353,29 @@ def _anchor(prefix: str, text: str) -> str:
     return f"{prefix}-{slug or 'x'}"
 
 
+def _lower_first(label: str) -> str:
+    """A heading's label inside a sentence: its first letter in lower case, unless the first word is an acronym.
+
+    Examples
+    --------
+    >>> _lower_first("Network density"), _lower_first("VCSE share of board seats")
+    ('network density', 'VCSE share of board seats')
+    """
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() and len(first) > 1 else label[:1].lower() + label[1:]
+
+
+def _natural(name: str) -> tuple:
+    """A sort key reading numbers as numbers and ignoring case ("Ward 2" before "Ward 10").
+
+    Examples
+    --------
+    >>> sorted(["Ward 10", "ward 2", "Ash"], key=_natural)
+    ['Ash', 'ward 2', 'Ward 10']
+    """
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t.casefold()) for t in re.split(r"(\d+)", name) if t)
+
+
 def many_places_index(info, phase: str, places: list[dict], ordering: dict) -> dict:
     """What a phase index shows for more than :data:`analysis.shifts.MANY_PLACES` places.
 
@@ -381,7 +404,7 @@ def many_places_index(info, phase: str, places: list[dict], ordering: dict) -> d
         rows.append({"id": pid, "name": place["name"], "href": first["href"] if first else "",
                      "region": regions.get(pid, ""), "pages": place["pages"],
                      "figures": [values.get(c, "–") for c in columns]})
-    by_name = sorted(rows, key=lambda r: (r["name"].casefold(), r["id"]))
+    by_name = sorted(rows, key=lambda r: (_natural(r["name"]), r["id"]))
     groups = {}
     for row in by_name:
         groups.setdefault(row["region"], []).append(row)
@@ -392,8 +415,8 @@ def many_places_index(info, phase: str, places: list[dict], ordering: dict) -> d
                "missing": 0, "sort_column": "Place", "aria_sort": "ascending"}]
     for order in orders:
         ranks = order["ranks"]
-        ranked = sorted((r for r in rows if r["id"] in ranks), key=lambda r: (ranks[r["id"]], r["name"].casefold()))
-        tables.append({"id": _anchor("by", order["label"]), "label": f"Places by {order['label'].lower()}",
+        ranked = sorted((r for r in rows if r["id"] in ranks), key=lambda r: (ranks[r["id"]], _natural(r["name"])))
+        tables.append({"id": _anchor("by", order["label"]), "label": f"Places by {_lower_first(order['label'])}",
                        "hint": order["hint"], "ranked": True, "missing": len(rows) - len(ranked),
                        "sort_column": order["label"],
                        "aria_sort": "ascending" if order["hint"].startswith("lowest") else "descending",

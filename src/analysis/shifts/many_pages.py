@@ -154,9 +154,16 @@ def ranked_section(study, phase: str, *, table: pd.DataFrame, indicators=SCORECA
                 if k else "")
         hint = " (lower is better)" if down else ""
         missing = n - len(values)
+        measured = f"Measured in all {n} places." if not missing else f"Measured in {len(values)} of the {n} places."
+        if values["value"].nunique() == 1:  # nothing to rank: every place has the same figure
+            parts.append(page.join(page.heading(f"{meta['label']}{hint}", 3), page.paragraph(
+                f"{measured} Every one of them has the same figure, "
+                f"{format_value(values['value'].iloc[0], unit, short=True)}, so there is nothing to rank.")))
+            shown += 1
+            continue
         parts += [
             page.join(page.heading(f"{meta['label']}{hint}", 3),
-                      page.paragraph(f"Measured in {len(values)} of the {n} places. {ends}".strip())),
+                      page.paragraph(f"{measured} {ends}".strip())),
             _details(f"All {len(values)} places ranked on {str(meta['label']).lower()}",
                      page.table(ranked, caption=f"{meta['label']}{hint}: places ranked, best first, {label}"
                                 + (f" ({missing} place{'s' if missing != 1 else ''} without a figure left out)"
@@ -213,7 +220,9 @@ def survey_spread_section(study, phase: str, *, table: pd.DataFrame, figures_dir
         return _empty()
     label = study.phase_label(phase)
     themes = list(dict.fromkeys(i for i in table["indicator"] if str(i).startswith("survey:")))
-    fig = indicator_distributions(study, table=table, indicators=themes, phase=phase) if themes else None
+    fig = indicator_distributions(study, table=table, indicators=themes, phase=phase,
+                                  title=f"How the {len(study.place_ids)} places score on each survey theme") \
+        if themes else None
     here = table[(table["phase_id"] == phase) & table["indicator"].isin(themes) & table["value"].notna()]
     head = page.heading("The survey")
     if fig is None or here.empty:
