@@ -138,12 +138,12 @@ def test_nearest_places_agree_with_places_like_and_a_hand_worked_distance():
                            "phases": study_of(1).phases, "organisations": study_of(1).organisations.assign(
                                place_id="a")})
     t = table(values)
-    near = nearest_places(s, t, "p2", k=2)
+    near = nearest_places(s, t, "p2", nearest=2)
     assert near.loc["a", "nearest"] == ["b", "c"] and near.loc["e", "nearest"] == ["d", "c"]
     sd = np.std([10, 12, 30, 31, 70])  # population standard deviation, as the z-scores use
     assert near.loc["a", "distance"][0] == pytest.approx(2 / sd)
     for place in values:
-        alike = places_like(s, t, place, "p2", k=2)
+        alike = places_like(s, t, place, "p2", nearest=2)
         assert alike["Place"].tolist() == [s.place_name(q) for q in near.loc[place, "nearest"]]
 
 

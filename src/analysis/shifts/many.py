@@ -287,8 +287,8 @@ def places_like(study, table: pd.DataFrame, place: str, phase: str, *, indicator
     })
 
 
-def nearest_places(study, table: pd.DataFrame, phase: str, *, indicators=None, k: int = 3) -> pd.DataFrame:
-    """Every place's ``k`` nearest places in ``phase``, by the distance of :func:`places_like`, all at once.
+def nearest_places(study, table: pd.DataFrame, phase: str, *, indicators=None, nearest: int = 3) -> pd.DataFrame:
+    """Every place's ``nearest`` places in ``phase``, by the distance of :func:`places_like`, all at once.
 
     The distances of every pair are worked out together (matrix products over the indicators both
     places have), so a study of 296 places takes a fraction of a second.
@@ -308,7 +308,7 @@ def nearest_places(study, table: pd.DataFrame, phase: str, *, indicators=None, k
     ...                             "end_date": ["2020-12-31"]}),
     ...     "organisations": pd.DataFrame({"org_id": ["o"], "name": ["O"], "place_id": ["a"], "sector": ["vcse"]})})
     >>> t = pd.DataFrame({"place_id": list("abc"), "phase_id": "p", "indicator": "d", "value": [10.0, 12, 30]})
-    >>> nearest_places(s, t, "p", k=1)["nearest"].tolist()
+    >>> nearest_places(s, t, "p", nearest=1)["nearest"].tolist()
     [['b'], ['a'], ['b']]
     """
     z = _profiles(study, table, phase, indicators)
@@ -327,13 +327,13 @@ def nearest_places(study, table: pd.DataFrame, phase: str, *, indicators=None, k
     distance[shared == 0] = np.nan
     np.fill_diagonal(distance, np.nan)
     ids = list(z.index)
-    nearest, distances = [], []
+    found, distances = [], []
     for i in range(len(ids)):
         row = distance[i]
         order = [j for j in np.argsort(np.where(np.isnan(row), np.inf, row), kind="stable") if not np.isnan(row[j])]
-        nearest.append([ids[j] for j in order[:k]])
-        distances.append([float(row[j]) for j in order[:k]])
-    return pd.DataFrame({"nearest": nearest, "distance": distances}, index=pd.Index(ids, name="place_id"))
+        found.append([ids[j] for j in order[:nearest]])
+        distances.append([float(row[j]) for j in order[:nearest]])
+    return pd.DataFrame({"nearest": found, "distance": distances}, index=pd.Index(ids, name="place_id"))
 
 
 def spread_table(study, table: pd.DataFrame, phase: str, indicators) -> pd.DataFrame:

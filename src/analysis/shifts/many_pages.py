@@ -90,7 +90,7 @@ which are alike, and how they moved since A.'
 
 
 def spread_section(study, phase: str, *, table: pd.DataFrame, figures_dir=None,
-                   indicators=SCORECARD_INDICATORS) -> page.Html:
+                   indicators=SCORECARD_INDICATORS) -> list:
     """"How the places spread": each measure's distribution across places in every phase so far (box and dots,
     the medians joined so the direction of change shows) and a table of medians and of how many places moved
     for the better and for the worse. Empty with few places."""
@@ -125,7 +125,7 @@ def _named(study, values: pd.DataFrame, unit: str) -> str:
                      for p, v in zip(values["place_id"], values["value"], strict=True))
 
 
-def ranked_section(study, phase: str, *, table: pd.DataFrame, indicators=SCORECARD_INDICATORS) -> page.Html:
+def ranked_section(study, phase: str, *, table: pd.DataFrame, indicators=SCORECARD_INDICATORS) -> list:
     """"Places ranked on each measure": for every measure, the best and worst few places in a sentence, and
     every place ranked in a table (best first, with its region and change since the phase before), folded
     away until opened. Empty with few places."""
@@ -149,9 +149,9 @@ def ranked_section(study, phase: str, *, table: pd.DataFrame, indicators=SCORECA
         order = values.assign(rank=values["value"].rank(method="min", ascending=down))
         order = order.sort_values(["rank", "place_id"], kind="stable")
         unit = str(meta["unit"])
-        k = min(RANKED_SHOWN, len(order) // 2)
-        ends = (f"Best: {_named(study, order.head(k), unit)}. Worst: {_named(study, order.tail(k).iloc[::-1], unit)}."
-                if k else "")
+        shown_ends = min(RANKED_SHOWN, len(order) // 2)
+        ends = (f"Best: {_named(study, order.head(shown_ends), unit)}. "
+                f"Worst: {_named(study, order.tail(shown_ends).iloc[::-1], unit)}." if shown_ends else "")
         hint = " (lower is better)" if down else ""
         missing = n - len(values)
         measured = f"Measured in all {n} places." if not missing else f"Measured in {len(values)} of the {n} places."
@@ -178,13 +178,13 @@ def ranked_section(study, phase: str, *, table: pd.DataFrame, indicators=SCORECA
 
 
 def places_alike_section(study, phase: str, *, table: pd.DataFrame, indicators=SCORECARD_INDICATORS,
-                         k: int = 3) -> page.Html:
-    """"Places like each other": every place with the ``k`` places most like it in size and on the measures
+                         nearest: int = 3) -> list:
+    """"Places like each other": every place with the ``nearest`` places most like it in size and on the measures
     (:func:`analysis.shifts.many.nearest_places`), by region. Map-free. Empty with few places."""
     if not has_many_places(study):
         return _empty()
     label = study.phase_label(phase)
-    near = nearest_places(study, table, phase, indicators=indicators, k=k)
+    near = nearest_places(study, table, phase, indicators=indicators, nearest=nearest)
     head = page.heading("Places like each other")
     if near.empty:
         from analysis.shifts.text import no_indicators
@@ -202,18 +202,18 @@ def places_alike_section(study, phase: str, *, table: pd.DataFrame, indicators=S
     rows = rows.sort_values(["Region", "Place"], kind="stable", key=lambda c: c.str.casefold())
     if not any(rows["Region"]):
         rows = rows.drop(columns="Region")
-    body = page.table(rows, caption=f"Each place and the {k} places most like it, {label}")
+    body = page.table(rows, caption=f"Each place and the {nearest} places most like it, {label}")
     return [
         page.join(head, page.paragraph(
             f"Places that are alike in size (population, on a log scale) and in their measures in {label}, without "
             "looking at where they are: each measure is put on a common scale (how far a place is from the average, "
             "in standard deviations), and two places are as alike as their measures are close. Compare a place "
             "with those most like it rather than with places of a very different size or situation.")),
-        _details(f"Every place and the {k} most like it", body) if len(rows) > _FOLD_ROWS else body,
+        _details(f"Every place and the {nearest} most like it", body) if len(rows) > _FOLD_ROWS else body,
     ]
 
 
-def survey_spread_section(study, phase: str, *, table: pd.DataFrame, figures_dir=None) -> page.Html:
+def survey_spread_section(study, phase: str, *, table: pd.DataFrame, figures_dir=None) -> list:
     """"The survey": each survey theme's score as a distribution across places in every phase so far.
     Empty with few places; the absent sentence when nobody answered the survey in ``phase``."""
     if not has_many_places(study):
@@ -284,7 +284,7 @@ def evidence_themes_section(study, phase: str) -> page.Html:
                                      "came up, by kind; each place's own report lists what was said")
 
 
-def standing_section(study, place: str, phase: str, *, table: pd.DataFrame, k: int = 5) -> page.Html:
+def standing_section(study, place: str, phase: str, *, table: pd.DataFrame, nearest: int = 5) -> list:
     """A place report's "Where <place> stands among all places": its standing sentences and the places most
     like it. Empty with few places, or when the place has no standing on any measure.
 
@@ -297,7 +297,7 @@ def standing_section(study, place: str, phase: str, *, table: pd.DataFrame, k: i
     if not said:
         return _empty()
     name, label = study.place_name(place), study.phase_label(phase)
-    like = places_like(study, table, place, phase, indicators=SCORECARD_INDICATORS, nearest=k)
+    like = places_like(study, table, place, phase, indicators=SCORECARD_INDICATORS, nearest=nearest)
     like = like.drop(columns="Distance")
     if not any(like["Region"]):
         like = like.drop(columns="Region")
