@@ -120,6 +120,18 @@ def spread_section(study, phase: str, *, table: pd.DataFrame, figures_dir=None,
     ]
 
 
+def _lower_first(label: str) -> str:
+    """A measure's label inside a sentence: first letter in lower case unless the first word is an acronym.
+
+    Examples
+    --------
+    >>> _lower_first("Council-VCSE trust gap"), _lower_first("VCSE share of board seats")
+    ('council-VCSE trust gap', 'VCSE share of board seats')
+    """
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() and len(first) > 1 else label[:1].lower() + label[1:]
+
+
 def _named(study, values: pd.DataFrame, unit: str) -> str:
     return ", ".join(f"{study.place_name(p)} ({format_value(v, unit, short=True)})"
                      for p, v in zip(values["place_id"], values["value"], strict=True))
@@ -164,7 +176,7 @@ def ranked_section(study, phase: str, *, table: pd.DataFrame, indicators=SCORECA
         parts += [
             page.join(page.heading(f"{meta['label']}{hint}", 3),
                       page.paragraph(f"{measured} {ends}".strip())),
-            _details(f"All {len(values)} places ranked on {str(meta['label']).lower()}",
+            _details(f"All {len(values)} places ranked on {_lower_first(str(meta['label']))}",
                      page.table(ranked, caption=f"{meta['label']}{hint}: places ranked, best first, {label}"
                                 + (f" ({missing} place{'s' if missing != 1 else ''} without a figure left out)"
                                    if missing else ""))),
