@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+import pandas as pd
+
 from analysis.files import atomic_write_text
 from analysis.runner.jobs import AUDIENCE_LABELS, CROSS_PLACE_DIR, FAILED_DIR
 from analysis.runner.manifest import Manifest
@@ -25,6 +27,8 @@ __all__ = [
     "PAGE_ORDER",
     "page_context",
     "index_indicators",
+    "index_orders",
+    "many_places_index",
     "write_indexes",
 ]
 
@@ -192,6 +196,7 @@ _INDEX_DEFAULTS = {
     "page_count": 0,
     "waiting_count": 0,
     "failed_where": "",
+    "many_places": None,
 }
 
 
@@ -237,14 +242,15 @@ def index_indicators(info, audience: str, phases: list[str]) -> tuple[dict, str,
     -------
     tuple
         ``{phase: {place: [(label, value)]}}`` of :func:`analysis.shifts.headline_indicators`,
-        a note when they could not be computed, and ``{(phase, place or None, notebook):
+        a note when they could not be computed, ``{(phase, place or None, notebook):
         sentence}`` for every page that has no data yet (:func:`analysis.absence.page_absent`,
-        the same function the pages use), with what would fill it.
+        the same function the pages use), with what would fill it, and, for a study of more than
+        :data:`analysis.shifts.MANY_PLACES` places, :func:`index_orders` (else ``{}``).
     """
     from analysis import load_study
     from analysis.absence import PAGE_SOURCES, page_absent
     from analysis.disclosure import for_audience
-    from analysis.shifts import headline_indicators, indicator_table
+    from analysis.shifts import has_many_places, headline_indicators, indicator_table
 
     try:
         s = for_audience(load_study(info.path), audience)
@@ -263,9 +269,43 @@ def index_indicators(info, audience: str, phases: list[str]) -> tuple[dict, str,
         for ph in phases:
             df = headline_indicators(s, ph, table=table)
             out[ph] = {str(pid): [(str(c), str(v)) for c, v in row.items()] for pid, row in df.iterrows()}
-        return out, "", absent
+        return out, "", absent, (index_orders(s, table, phases) if has_many_places(s) else {})
     except Exception as exc:  # noqa: BLE001 -- an index without figures beats no index
-        return {}, f"Headline figures could not be computed ({type(exc).__name__}).", absent
+        return {}, f"Headline figures could not be computed ({type(exc).__name__}).", absent, {}
+
+
+def index_orders(study, table, phases: list[str]) -> dict:
+    """What a many-place phase index sorts by: each place's region, and each headline figure's ranking.
+
+    Returns
+    -------
+    dict
+        ``regions``: ``{place: region or ""}``; ``orders``: ``{phase: [{"label", "hint", "ranks":
+        {place: rank}}]}``, one entry per headline indicator (:data:`analysis.shifts.HEADLINE_INDICATORS`)
+        measured in the phase, rank 1 the best (the lowest where lower is better; places with the same value
+        share the better rank; places without a figure have no rank). Plain values only, so a worker can send
+        it to the process that writes the pages.
+    """
+    from analysis.shifts.indicators import CORE_INDICATORS, HEADLINE_INDICATORS
+
+    places = study.places.set_index(study.places["place_id"].astype(str))
+    regions = {p: ("" if "region" not in places or pd.isna(places.at[p, "region"]) else str(places.at[p, "region"]))
+               for p in study.place_ids}
+    orders = {}
+    for ph in phases:
+        found = []
+        for ind, label in HEADLINE_INDICATORS.items():
+            rows = table[(table["phase_id"] == ph) & (table["indicator"] == ind) & table["value"].notna()]
+            if rows.empty:
+                continue
+            direction = CORE_INDICATORS[ind].direction
+            down = direction == "down is good"
+            ranks = rows["value"].rank(method="min", ascending=down).astype(int)
+            hint = {"down is good": "lowest first: lower is better", "up is good": "highest first: higher is better"}
+            found.append({"label": label, "hint": hint.get(direction, "highest first"),
+                          "ranks": {str(p): int(r) for p, r in zip(rows["place_id"], ranks, strict=True)}})
+        orders[ph] = found
+    return {"regions": regions, "orders": orders}
 
 
 def _page_entry(phase_dir: Path, failed_dir: Path, audience: str, place_dir: str, stem: str, entry: dict | None,
@@ -301,6 +341,90 @@ def _page_order(key: str) -> tuple:
     return place_dir, rank, stem
 
 
+def _anchor(prefix: str, text: str) -> str:
+    """An id for an anchor from any text: ``prefix-`` and the text's letters and digits, lower case, hyphens.
+
+    Examples
+    --------
+    >>> _anchor("by", "VCSE share of board seats")
+    'by-vcse-share-of-board-seats'
+    """
+    slug = re.sub(r"[^0-9a-z]+", "-", text.casefold()).strip("-")
+    return f"{prefix}-{slug or 'x'}"
+
+
+def _lower_first(label: str) -> str:
+    """A heading's label inside a sentence: its first letter in lower case, unless the first word is an acronym.
+
+    Examples
+    --------
+    >>> _lower_first("Network density"), _lower_first("VCSE share of board seats")
+    ('network density', 'VCSE share of board seats')
+    """
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() and len(first) > 1 else label[:1].lower() + label[1:]
+
+
+def _natural(name: str) -> tuple:
+    """A sort key reading numbers as numbers and ignoring case ("Ward 2" before "Ward 10").
+
+    Examples
+    --------
+    >>> sorted(["Ward 10", "ward 2", "Ash"], key=_natural)
+    ['Ash', 'ward 2', 'Ward 10']
+    """
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t.casefold()) for t in re.split(r"(\d+)", name) if t)
+
+
+def many_places_index(info, phase: str, places: list[dict], ordering: dict) -> dict:
+    """What a phase index shows for more than :data:`analysis.shifts.MANY_PLACES` places.
+
+    Places grouped by region (regions in name order, places without one last), each group a table of
+    the places with their headline figures and links; then the same places pre-sorted, one table per
+    order that matters (by name, and by each headline figure, best first), reached by anchor links at
+    the top: sorting without scripts.
+
+    Parameters
+    ----------
+    info : StudyInfo
+    phase : str
+    places : list of dict
+        Per place, in the study's order: ``name``, ``pages`` (the index's page entries, report first)
+        and ``indicators`` (``[(label, value text)]``).
+    ordering : dict
+        :func:`index_orders` (``{}`` when it could not be computed: then one group, sorted by name only).
+    """
+    regions = (ordering or {}).get("regions", {})
+    orders = (ordering or {}).get("orders", {}).get(phase, [])
+    columns = list(dict.fromkeys(label for place in places for label, _ in place["indicators"]))
+    rows = []
+    for pid, place in zip(info.place_ids, places, strict=True):
+        values = dict(place["indicators"])
+        first = next((pg for pg in place["pages"] if pg.get("href")), None)
+        rows.append({"id": pid, "name": place["name"], "href": first["href"] if first else "",
+                     "region": regions.get(pid, ""), "pages": place["pages"],
+                     "figures": [values.get(c, "–") for c in columns]})
+    by_name = sorted(rows, key=lambda r: (_natural(r["name"]), r["id"]))
+    groups = {}
+    for row in by_name:
+        groups.setdefault(row["region"], []).append(row)
+    named = sorted((r for r in groups if r), key=str.casefold)
+    region_groups = [{"id": _anchor("region", r or "none"), "label": r or "No region given", "rows": groups[r]}
+                     for r in named + ([""] if "" in groups else [])]
+    tables = [{"id": "by-name", "label": "Places by name", "hint": "A to Z", "rows": by_name, "ranked": False,
+               "missing": 0, "sort_column": "Place", "aria_sort": "ascending"}]
+    for order in orders:
+        ranks = order["ranks"]
+        ranked = sorted((r for r in rows if r["id"] in ranks), key=lambda r: (ranks[r["id"]], _natural(r["name"])))
+        tables.append({"id": _anchor("by", order["label"]), "label": f"Places by {_lower_first(order['label'])}",
+                       "hint": order["hint"], "ranked": True, "missing": len(rows) - len(ranked),
+                       "sort_column": order["label"],
+                       "aria_sort": "ascending" if order["hint"].startswith("lowest") else "descending",
+                       "rows": [dict(r, rank=ranks[r["id"]]) for r in ranked]})
+    return {"columns": columns, "regions": region_groups, "tables": tables, "count": len(rows),
+            "has_regions": bool(named)}
+
+
 def write_indexes(info, study_out: Path, audience: str, phases: list[str], version: str,
                   indicators: tuple | None = None, write=atomic_write_text) -> Path:
     """Write the phase index pages for ``phases``, the audience index and the study index.
@@ -317,13 +441,16 @@ def write_indexes(info, study_out: Path, audience: str, phases: list[str], versi
     pathlib.Path
         The audience's index page.
     """
+    from analysis.shifts.many import MANY_PLACES
+
     rendered, rendered_label = rendered_at_now()
     audience_dir = study_out / audience
     audience_label = AUDIENCE_LABELS.get(audience, audience)
     common = dict(study_name=info.name, fingerprint=info.fingerprint, package_version=version,
                   rendered_at=rendered, rendered_at_label=rendered_label, illustrative=info.illustrative)
     facts = index_indicators(info, audience, phases) if indicators is None else indicators
-    indicators, note, absent = (tuple(facts) + ({},))[:3]
+    facts = tuple(facts)
+    indicators, note, absent, ordering = (facts + ({},) * (4 - len(facts)))[:4]
     manifests = {ph: Manifest.load(audience_dir / ph / "manifest.json") for ph in info.phase_ids}
     # every page a phase should have: each notebook ever run for a place, for every place
     place_stems = sorted({k.split("/", 1)[1] for m in manifests.values() for k in m.entries
@@ -347,13 +474,17 @@ def write_indexes(info, study_out: Path, audience: str, phases: list[str], versi
         waiting = sum(1 for pg in all_pages if pg["status_class"] == "missing")
         places = [{"name": info.place_names.get(p, p), "pages": pages.get(p, []),
                    "indicators": indicators.get(ph, {}).get(p, [])} for p in info.place_ids]
+        many = None
+        if len(info.place_ids) > MANY_PLACES:
+            many = many_places_index(info, ph, places, ordering)
+            places = []  # the tables of many_places_index list them, grouped and sorted
         phase_label = info.phase_labels.get(ph, ph)
         page = index_page(
             **common, title=f"{phase_label} · {info.name}", kicker=f"{audience_label} reports",
             heading=f"{phase_label}", lede="Every place's report for this phase, and the pages that compare places.",
             phase_label=phase_label, audience_label=audience_label, study_index="../../index.html",
             crumbs=[{"label": audience_label, "href": "../index.html"}, {"label": phase_label, "href": ""}],
-            cross_pages=pages.get(CROSS_PLACE_DIR, []), places=places, indicators_note=note,
+            cross_pages=pages.get(CROSS_PLACE_DIR, []), places=places, indicators_note=note, many_places=many,
             failed_count=failed, page_count=len(all_pages), waiting_count=waiting,
             failed_where=(f"Executed notebooks with their errors are kept in {FAILED_DIR}/{audience}/{ph}/; "
                           "each failed page links to its own." if audience == "internal" else ""),

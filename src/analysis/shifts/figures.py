@@ -440,12 +440,14 @@ def survey_theme_plot(study, phase: str, *, places=None, scores: pd.DataFrame | 
 
 
 def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicators=SCORECARD_INDICATORS,
-                            phase: str | None = None, place: str | None = None, ncols: int = 3):
+                            phase: str | None = None, place: str | None = None, ncols: int = 3,
+                            title: str | None = None):
     """Each indicator as a distribution across places in every phase (box and points), for many places.
 
     The box spans the middle half of the places, the line inside it is the median, each dot a
-    place; the median's move from phase to phase is the direction of change. ``place``, when
-    given, is drawn as a black diamond so a reader can find it among the others.
+    place; a dashed line joins the medians, so its slope is the direction of change. ``place``, when
+    given, is drawn as a black diamond so a reader can find it among the others. ``title`` replaces
+    the figure's title ("How the 40 places spread on each measure").
 
     Returns
     -------
@@ -467,7 +469,7 @@ def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicat
            f"phase ({', '.join(study.phase_label(p) for p in phases)}): a box for the middle half of the places, "
            "a line for the median and a dot per place"
            + (f"; {study.place_name(place)} is the black diamond." if place else "."))
-    fig, axes = style.new_figure(f"How the {n_places} places spread on each indicator", alt, nrows=nrows,
+    fig, axes = style.new_figure(title or f"How the {n_places} places spread on each measure", alt, nrows=nrows,
                                  ncols=ncols, figsize=(2.2 * ncols, 2.5 * nrows + 0.8), squeeze=False)
     rng = np.random.default_rng(0)  # horizontal jitter of the dots only
     for k, ind in enumerate(inds):
@@ -482,6 +484,9 @@ def indicator_distributions(study, *, table: pd.DataFrame | None = None, indicat
         for i in shown:
             ax.scatter(i + rng.uniform(-0.18, 0.18, len(data[i])), data[i], s=6, color=style.place_colour(0),
                        alpha=0.45, linewidths=0, zorder=3)
+        if len(shown) > 1:  # the medians joined: the direction the typical place moved
+            ax.plot(shown, [float(np.median(data[i])) for i in shown], color="black", linewidth=1.2,
+                    linestyle=(0, (4, 2)), zorder=4)
         if place is not None:
             mine = sub[sub["place_id"] == place].set_index("phase_id")["value"].reindex(phases).to_numpy(float)
             ax.scatter(np.arange(len(phases)), mine, marker="D", s=30, color="black", zorder=4)
