@@ -147,3 +147,60 @@ def test_reset_for_notebook_names_the_cache_folder_to_the_kernel(tmp_path, monke
     assert cache.cache_dir() == tmp_path / ".cache"
     kernels.reset_for_notebook(str(tmp_path))
     assert cache.cache_dir() is None
+
+
+# ---------------------------------------------------------------------------------------------
+# trust_network: built once per study content, place, phase and code version, in memory only
+
+
+@pytest.fixture
+def built(monkeypatch):
+    """(place, phase) of every trust network really built from the tables."""
+    from analysis.networks import build
+
+    calls = []
+    real = build._trust_network
+    monkeypatch.setattr(build, "_trust_network", lambda s, place, phase: calls.append((place, phase))
+                        or real(s, place, phase))
+    return calls
+
+
+def test_trust_network_is_built_once_and_each_caller_gets_its_own_copy(built):
+    from analysis.networks import trust_network
+
+    study = tiny()
+    first = trust_network(study, "north", "before")
+    # the tie rated 3, 3, 3 has trust 3; the level-1 rating back is not a tie
+    assert list(first.edges(data="trust")) == [("GB-LAE-NTH", "GB-CHC-0000007", 3.0)]
+    first.remove_edge("GB-LAE-NTH", "GB-CHC-0000007")  # a page that changes its graph changes nobody else's
+    first.nodes["GB-LAE-NTH"]["name"] = "changed"
+    first.graph["place_name"] = "changed"
+    again = trust_network(tiny(), "north", "before")  # another object with the same content
+    assert list(again.edges(data="trust")) == [("GB-LAE-NTH", "GB-CHC-0000007", 3.0)]
+    assert again.nodes["GB-LAE-NTH"]["name"] == "Northtown Council" and again.graph["place_name"] == "Northtown"
+    assert built == [("north", "before")]
+    trust_network(study, "north", "during")
+    trust_network(study, "south", "during")
+    assert built == [("north", "before"), ("north", "during"), ("south", "during")]
+
+
+def test_trust_network_of_a_changed_rating_is_built_again(built):
+    from analysis.networks import trust_network
+
+    assert trust_network(tiny(), "north", "before").edges["GB-LAE-NTH", "GB-CHC-0000007"]["trust"] == 3.0
+    # the same tie with openness 1: trust (3 + 3 + 1) / 3 = 7/3
+    changed = trust_network(tiny("1"), "north", "before")
+    assert changed.edges["GB-LAE-NTH", "GB-CHC-0000007"]["trust"] == pytest.approx(7 / 3)
+    assert len(built) == 2
+
+
+def test_trust_network_is_never_written_to_disk(built, monkeypatch, tmp_path):
+    from analysis.networks import trust_network
+
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(tmp_path / ".cache"))
+    trust_network(tiny(), "north", "before")
+    assert not (tmp_path / ".cache").exists() or list((tmp_path / ".cache").iterdir()) == []
+    with pytest.raises(KeyError, match="unknown place"):  # nothing is kept for a place the study lacks
+        trust_network(tiny(), "nowhere", "before")
+    with pytest.raises(KeyError, match="unknown place"):
+        trust_network(tiny(), "nowhere", "before")

@@ -17,7 +17,8 @@ a missing, partial or unreadable entry is computed again.
 
 What may be on disk: only what :func:`cached` is asked to store, the indicator table
 (values per place, phase and indicator: no names) and place layouts (organisation ids and
-positions: no names). The study itself is cached in memory only, since it holds names.
+positions: no names). The study itself, and each place's trust network in each phase
+(``disk=False``), are cached in memory only, since they hold names.
 
 Examples
 --------
@@ -139,7 +140,8 @@ def _recall(key: str):
     return False, None
 
 
-def cached(study, name: str, compute: Callable[[], Any], *, parts: tuple = ()) -> Any:
+def cached(study, name: str, compute: Callable[[], Any], *, parts: tuple = (), disk: bool = True,
+           copy_with: Callable[[Any], Any] = copy.deepcopy) -> Any:
     """``compute()``, or the result it gave before for the same study content, code and ``parts``.
 
     Parameters
@@ -152,20 +154,26 @@ def cached(study, name: str, compute: Callable[[], Any], *, parts: tuple = ()) -
         Called without arguments when there is no entry.
     parts : tuple
         Anything else the result depends on (a place, a seed), as values with a stable ``repr``.
+    disk : bool
+        Also keep the result on disk (when :func:`cache_dir` names a folder). False for
+        anything that holds names: it is then kept in this process's memory only.
+    copy_with : callable
+        How a caller's copy is made (default ``copy.deepcopy``); a cheaper copy that still
+        shares nothing the caller could change, such as ``networkx.DiGraph.copy`` for a graph
+        whose attributes are numbers and strings.
 
     Returns
     -------
     object
-        A copy of the cached result (``copy.deepcopy``), so a caller that changes it changes
-        nobody else's.
+        A copy of the cached result, so a caller that changes it changes nobody else's.
     """
     key = hashlib.sha256(
         json.dumps([name, study_digest(study), code_version(), repr(parts)]).encode()
     ).hexdigest()[:32]
     found, value = _recall(key)
     if found:
-        return copy.deepcopy(value)
-    folder = cache_dir()
+        return copy_with(value)
+    folder = cache_dir() if disk else None
     path = folder / f"{name}-{key}.pickle" if folder else None
     if path is not None and path.is_file():
         try:
@@ -181,7 +189,7 @@ def cached(study, name: str, compute: Callable[[], Any], *, parts: tuple = ()) -
             except OSError:
                 pass  # a read-only or full disk only costs the next run the work again
     _remember(key, value)
-    return copy.deepcopy(value)
+    return copy_with(value)
 
 
 def _copy_of(study):
