@@ -204,3 +204,54 @@ def test_trust_network_is_never_written_to_disk(built, monkeypatch, tmp_path):
         trust_network(tiny(), "nowhere", "before")
     with pytest.raises(KeyError, match="unknown place"):
         trust_network(tiny(), "nowhere", "before")
+
+
+def _age(folder, seconds: float = 60.0) -> None:
+    """Set every file of ``folder`` as last changed ``seconds`` ago."""
+    import os
+    import time
+
+    then = time.time() - seconds
+    for p in folder.rglob("*"):
+        os.utime(p, (then, then))
+
+
+def test_an_unchanged_study_is_recognised_by_its_files_stats_without_reading_them(tmp_path, monkeypatch):
+    from analysis.runner import manifest
+
+    folder = write_study(tmp_path / "tiny", tiny_tables())
+    _age(folder)
+    hashed = []
+    real = manifest.study_files_hash
+    monkeypatch.setattr(manifest, "study_files_hash", lambda p: hashed.append(p) or real(p))
+    first = cache.study_files_digest(folder)
+    assert first == real(folder) and len(hashed) == 1
+    assert cache.study_files_digest(folder) == first and len(hashed) == 1  # stats unchanged: not read again
+    cache.cached_study(folder)
+    cache.cached_study(folder)
+    assert len(hashed) == 1
+    # one rating changed, same size: the new times send it to be read again
+    rel = folder / "relationships.csv"
+    rel.write_text(rel.read_text().replace(",2,3,3,3,", ",2,3,3,1,", 1))
+    assert cache.study_files_digest(folder) != first and len(hashed) == 2
+    assert int(cache.cached_study(folder).relationships.loc[0, "openness"]) == 1
+    # a file added beside them changes the list of files
+    _age(folder)
+    cache.study_files_digest(folder)
+    calls = len(hashed)
+    (folder / "imports").mkdir()
+    (folder / "imports" / "grants-1.csv").write_text("Identifier\n")
+    cache.study_files_digest(folder)
+    assert len(hashed) == calls + 1
+
+
+def test_files_changed_just_now_are_always_read(tmp_path, monkeypatch):
+    from analysis.runner import manifest
+
+    folder = write_study(tmp_path / "tiny", tiny_tables())  # written within RACY_SECONDS
+    hashed = []
+    real = manifest.study_files_hash
+    monkeypatch.setattr(manifest, "study_files_hash", lambda p: hashed.append(p) or real(p))
+    cache.study_files_digest(folder)
+    cache.study_files_digest(folder)
+    assert len(hashed) == 2

@@ -40,6 +40,7 @@ import json
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ __all__ = [
     "study_digest",
     "cached",
     "cached_study",
+    "study_files_digest",
+    "RACY_SECONDS",
     "study_for_page",
     "clear_memory",
 ]
@@ -202,19 +205,67 @@ def _copy_of(study):
     return fresh
 
 
+#: How long after a file's last change its size and times alone may vouch for its content (see
+#: :func:`study_files_digest`): a file changed within this of being looked at is read again.
+RACY_SECONDS = 2.0
+_FILES: dict = {}
+
+
+def _file_stats(root: Path) -> tuple:
+    """(path, size, mtime, ctime, inode) of every study file under ``root`` (the files the runner hashes)."""
+    from analysis.runner.manifest import _STUDY_SUFFIXES
+
+    if root.is_file():
+        paths = [root]
+    else:
+        paths = [p for p in root.rglob("*")
+                 if p.suffix.lower() in _STUDY_SUFFIXES and not p.name.startswith((".", "~$")) and p.is_file()]
+    out = []
+    for p in sorted(paths):
+        st = p.stat()
+        out.append((str(p), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(out)
+
+
+def study_files_digest(path) -> str:
+    """:func:`analysis.runner.manifest.study_files_hash` of a study folder, read again only when its files changed.
+
+    The files' sizes, modification and change times and inodes are compared with those seen
+    when the hash was last worked out in this process: the same list of files with the same
+    stats is the same content, so a warm kernel need not read every file for every page. As
+    git does for its index, a file last modified within :data:`RACY_SECONDS` of that look is
+    read again anyway (a change in the same clock tick leaves its times as they were).
+    """
+    from analysis.runner.manifest import study_files_hash
+
+    root = Path(path)
+    stats = _file_stats(root)
+    known = _FILES.get(str(root))
+    if known is not None and known[0] == stats:
+        return known[1]
+    looked = time.time_ns()
+    digest = study_files_hash(root)
+    newest = max((mtime for _, _, mtime, _, _ in stats), default=0)
+    if looked - newest > RACY_SECONDS * 1e9 and _file_stats(root) == stats:
+        _FILES[str(root)] = (stats, digest)
+    else:
+        _FILES.pop(str(root), None)
+    return digest
+
+
 def cached_study(path):
     """:func:`analysis.load_study` of ``path``, loaded once per process while its files and the code are unchanged.
 
     Each call returns a copy (tables copied), so one page's changes never reach the next.
-    Kept in memory only: a loaded study holds names.
+    Kept in memory only: a loaded study holds names. Whether the files changed is decided
+    from their stats (:func:`study_files_digest`), so a page costs no reading of the data.
     """
     from analysis.paths import resolve_study_path
-    from analysis.runner.manifest import study_files_hash
     from analysis.study import load_study
 
     resolved = resolve_study_path(path)
     key = "study:" + hashlib.sha256(
-        json.dumps([str(Path(resolved).resolve()), study_files_hash(resolved), code_version()]).encode()
+        json.dumps([str(Path(resolved).resolve()), study_files_digest(resolved), code_version()]).encode()
     ).hexdigest()
     found, study = _recall(key)
     if not found:
@@ -249,3 +300,4 @@ def clear_memory() -> None:
     """Forget every result kept in memory (the disk cache is left as it is)."""
     with _LOCK:
         _MEMORY.clear()
+        _FILES.clear()
