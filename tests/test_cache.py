@@ -255,3 +255,22 @@ def test_files_changed_just_now_are_always_read(tmp_path, monkeypatch):
     cache.study_files_digest(folder)
     cache.study_files_digest(folder)
     assert len(hashed) == 2
+
+
+def test_a_places_disclosure_plan_is_decided_once_for_all_its_pages(monkeypatch):
+    from analysis.disclosure import page_plan
+    from analysis.networks import plan as plan_module
+
+    decided = []
+    real = plan_module.plan_cells
+    monkeypatch.setattr(plan_module, "plan_cells", lambda cells, threshold, **kw: decided.append(threshold) or real(cells, threshold, **kw))
+    first = page_plan(tiny(), "north", "during", threshold=2)  # during, and before (its previous and first phase)
+    assert len(decided) == 2
+    # north's tie before the crisis is the only rating of that phase: 1 < 2, so its mean is hidden
+    assert first.plan_of("before").headline_hidden("mean_trust")
+    again = page_plan(tiny(), "north", "during", threshold=2)  # another page of the same study content
+    assert again.plan_of("before").headline_hidden("mean_trust") and len(decided) == 2
+    shown = page_plan(tiny(), "north", "before", threshold=1)  # another threshold is another plan
+    assert not shown.headline_hidden("mean_trust") and len(decided) == 3
+    page_plan(tiny("1"), "north", "before", threshold=2)  # a changed rating is another study
+    assert len(decided) == 4
