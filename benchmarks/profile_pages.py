@@ -78,6 +78,7 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=0, help="print the N functions with most cumulative time")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--save", help="write each notebook's profile to SAVE-<notebook>.prof (for pstats)")
+    parser.add_argument("--keep", help="save the figures under this folder (default: a temporary one)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
         for n in range(args.passes):
             for nb, place, phase in pages(study, notebooks):
                 cells, _ = code_cells(nb)
-                figures = Path(tmp) / "figures" / phase / (place or "all")
+                figures = Path(args.keep or Path(tmp) / "figures") / phase / (place or "all") / nb.stem
                 figures.mkdir(parents=True, exist_ok=True)
                 namespace = {"__name__": "__main__", "study": str(study_path), "phase": phase,
                              "audience": args.audience, "figures_dir": str(figures)}
