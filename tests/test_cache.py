@@ -263,7 +263,8 @@ def test_a_places_disclosure_plan_is_decided_once_for_all_its_pages(monkeypatch)
 
     decided = []
     real = plan_module.plan_cells
-    monkeypatch.setattr(plan_module, "plan_cells", lambda cells, threshold, **kw: decided.append(threshold) or real(cells, threshold, **kw))
+    monkeypatch.setattr(plan_module, "plan_cells",
+                        lambda cells, threshold, **kw: decided.append(threshold) or real(cells, threshold, **kw))
     first = page_plan(tiny(), "north", "during", threshold=2)  # during, and before (its previous and first phase)
     assert len(decided) == 2
     # north's tie before the crisis is the only rating of that phase: 1 < 2, so its mean is hidden
