@@ -147,3 +147,131 @@ def test_reset_for_notebook_names_the_cache_folder_to_the_kernel(tmp_path, monke
     assert cache.cache_dir() == tmp_path / ".cache"
     kernels.reset_for_notebook(str(tmp_path))
     assert cache.cache_dir() is None
+
+
+# ---------------------------------------------------------------------------------------------
+# trust_network: built once per study content, place, phase and code version, in memory only
+
+
+@pytest.fixture
+def built(monkeypatch):
+    """(place, phase) of every trust network really built from the tables."""
+    from analysis.networks import build
+
+    calls = []
+    real = build._trust_network
+    monkeypatch.setattr(build, "_trust_network", lambda s, place, phase: calls.append((place, phase))
+                        or real(s, place, phase))
+    return calls
+
+
+def test_trust_network_is_built_once_and_each_caller_gets_its_own_copy(built):
+    from analysis.networks import trust_network
+
+    study = tiny()
+    first = trust_network(study, "north", "before")
+    # the tie rated 3, 3, 3 has trust 3; the level-1 rating back is not a tie
+    assert list(first.edges(data="trust")) == [("GB-LAE-NTH", "GB-CHC-0000007", 3.0)]
+    first.remove_edge("GB-LAE-NTH", "GB-CHC-0000007")  # a page that changes its graph changes nobody else's
+    first.nodes["GB-LAE-NTH"]["name"] = "changed"
+    first.graph["place_name"] = "changed"
+    again = trust_network(tiny(), "north", "before")  # another object with the same content
+    assert list(again.edges(data="trust")) == [("GB-LAE-NTH", "GB-CHC-0000007", 3.0)]
+    assert again.nodes["GB-LAE-NTH"]["name"] == "Northtown Council" and again.graph["place_name"] == "Northtown"
+    assert built == [("north", "before")]
+    trust_network(study, "north", "during")
+    trust_network(study, "south", "during")
+    assert built == [("north", "before"), ("north", "during"), ("south", "during")]
+
+
+def test_trust_network_of_a_changed_rating_is_built_again(built):
+    from analysis.networks import trust_network
+
+    assert trust_network(tiny(), "north", "before").edges["GB-LAE-NTH", "GB-CHC-0000007"]["trust"] == 3.0
+    # the same tie with openness 1: trust (3 + 3 + 1) / 3 = 7/3
+    changed = trust_network(tiny("1"), "north", "before")
+    assert changed.edges["GB-LAE-NTH", "GB-CHC-0000007"]["trust"] == pytest.approx(7 / 3)
+    assert len(built) == 2
+
+
+def test_trust_network_is_never_written_to_disk(built, monkeypatch, tmp_path):
+    from analysis.networks import trust_network
+
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(tmp_path / ".cache"))
+    trust_network(tiny(), "north", "before")
+    assert not (tmp_path / ".cache").exists() or list((tmp_path / ".cache").iterdir()) == []
+    with pytest.raises(KeyError, match="unknown place"):  # nothing is kept for a place the study lacks
+        trust_network(tiny(), "nowhere", "before")
+    with pytest.raises(KeyError, match="unknown place"):
+        trust_network(tiny(), "nowhere", "before")
+
+
+def _age(folder, seconds: float = 60.0) -> None:
+    """Set every file of ``folder`` as last changed ``seconds`` ago."""
+    import os
+    import time
+
+    then = time.time() - seconds
+    for p in folder.rglob("*"):
+        os.utime(p, (then, then))
+
+
+def test_an_unchanged_study_is_recognised_by_its_files_stats_without_reading_them(tmp_path, monkeypatch):
+    from analysis.runner import manifest
+
+    folder = write_study(tmp_path / "tiny", tiny_tables())
+    _age(folder)
+    hashed = []
+    real = manifest.study_files_hash
+    monkeypatch.setattr(manifest, "study_files_hash", lambda p: hashed.append(p) or real(p))
+    first = cache.study_files_digest(folder)
+    assert first == real(folder) and len(hashed) == 1
+    assert cache.study_files_digest(folder) == first and len(hashed) == 1  # stats unchanged: not read again
+    cache.cached_study(folder)
+    cache.cached_study(folder)
+    assert len(hashed) == 1
+    # one rating changed, same size: the new times send it to be read again
+    rel = folder / "relationships.csv"
+    rel.write_text(rel.read_text().replace(",2,3,3,3,", ",2,3,3,1,", 1))
+    assert cache.study_files_digest(folder) != first and len(hashed) == 2
+    assert int(cache.cached_study(folder).relationships.loc[0, "openness"]) == 1
+    # a file added beside them changes the list of files
+    _age(folder)
+    cache.study_files_digest(folder)
+    calls = len(hashed)
+    (folder / "imports").mkdir()
+    (folder / "imports" / "grants-1.csv").write_text("Identifier\n")
+    cache.study_files_digest(folder)
+    assert len(hashed) == calls + 1
+
+
+def test_files_changed_just_now_are_always_read(tmp_path, monkeypatch):
+    from analysis.runner import manifest
+
+    folder = write_study(tmp_path / "tiny", tiny_tables())  # written within RACY_SECONDS
+    hashed = []
+    real = manifest.study_files_hash
+    monkeypatch.setattr(manifest, "study_files_hash", lambda p: hashed.append(p) or real(p))
+    cache.study_files_digest(folder)
+    cache.study_files_digest(folder)
+    assert len(hashed) == 2
+
+
+def test_a_places_disclosure_plan_is_decided_once_for_all_its_pages(monkeypatch):
+    from analysis.disclosure import page_plan
+    from analysis.networks import plan as plan_module
+
+    decided = []
+    real = plan_module.plan_cells
+    monkeypatch.setattr(plan_module, "plan_cells",
+                        lambda cells, threshold, **kw: decided.append(threshold) or real(cells, threshold, **kw))
+    first = page_plan(tiny(), "north", "during", threshold=2)  # during, and before (its previous and first phase)
+    assert len(decided) == 2
+    # north's tie before the crisis is the only rating of that phase: 1 < 2, so its mean is hidden
+    assert first.plan_of("before").headline_hidden("mean_trust")
+    again = page_plan(tiny(), "north", "during", threshold=2)  # another page of the same study content
+    assert again.plan_of("before").headline_hidden("mean_trust") and len(decided) == 2
+    shown = page_plan(tiny(), "north", "before", threshold=1)  # another threshold is another plan
+    assert not shown.headline_hidden("mean_trust") and len(decided) == 3
+    page_plan(tiny("1"), "north", "before", threshold=2)  # a changed rating is another study
+    assert len(decided) == 4

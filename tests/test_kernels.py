@@ -189,3 +189,35 @@ def test_restoring_pandas_options_sets_only_what_changed():
         assert dict(matplotlib.units.registry) == registry
     finally:
         pd.reset_option("display.max_rows")
+
+
+def cell_states(path: Path) -> list:
+    """Each code cell's papermill status, and its outputs without times."""
+    nb = nbformat.read(str(path), as_version=4)
+    return [(c.metadata.papermill["status"], c.metadata.papermill["exception"],
+             [(o.output_type, o.get("ename"), o.get("name")) for o in c.outputs])
+            for c in nb.cells if c.cell_type == "code"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, status", [(LEAVES_STATE, "ok"), ("raises", "error"), ("sleeps", "timeout")])
+def test_the_executed_notebook_is_written_when_execution_ends_not_per_cell(kernel, tmp_path, monkeypatch, name,
+                                                                           status):
+    """papermill's engine writes the notebook twice per cell; ours writes it once, however execution ends,
+    and what it writes is what papermill's engine leaves in the file."""
+    from papermill import engines
+
+    nbs = copy_fixture_notebooks(tmp_path / "nbs", name)
+    writes = []
+    real = engines.write_ipynb
+    monkeypatch.setattr(engines, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path))
+    ours, theirs = tmp_path / "ours.ipynb", tmp_path / "theirs.ipynb"
+    assert execute_notebook(kernel, str(nbs / f"{name}.ipynb"), ours, parameters(), 3)[0] == status
+    assert writes == [str(ours)]
+    kernel.discard()  # both from a fresh kernel
+    monkeypatch.setattr(kernels, "ENGINE_NAME", "nbclient")  # papermill's own engine
+    assert execute_notebook(kernel, str(nbs / f"{name}.ipynb"), theirs, parameters(), 3)[0] == status
+    assert len(writes) > 1 + 2 * len(cell_states(theirs))
+    assert cell_states(ours) == cell_states(theirs)
+    if status == "error":
+        assert any(state[2] == [("error", "ValueError", None)] for state in cell_states(ours))

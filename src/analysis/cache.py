@@ -17,7 +17,8 @@ a missing, partial or unreadable entry is computed again.
 
 What may be on disk: only what :func:`cached` is asked to store, the indicator table
 (values per place, phase and indicator: no names) and place layouts (organisation ids and
-positions: no names). The study itself is cached in memory only, since it holds names.
+positions: no names). The study itself, and each place's trust network in each phase
+(``disk=False``), are cached in memory only, since they hold names.
 
 Examples
 --------
@@ -39,6 +40,7 @@ import json
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,8 @@ __all__ = [
     "study_digest",
     "cached",
     "cached_study",
+    "study_files_digest",
+    "RACY_SECONDS",
     "study_for_page",
     "clear_memory",
 ]
@@ -139,7 +143,8 @@ def _recall(key: str):
     return False, None
 
 
-def cached(study, name: str, compute: Callable[[], Any], *, parts: tuple = ()) -> Any:
+def cached(study, name: str, compute: Callable[[], Any], *, parts: tuple = (), disk: bool = True,
+           copy_with: Callable[[Any], Any] = copy.deepcopy) -> Any:
     """``compute()``, or the result it gave before for the same study content, code and ``parts``.
 
     Parameters
@@ -152,20 +157,26 @@ def cached(study, name: str, compute: Callable[[], Any], *, parts: tuple = ()) -
         Called without arguments when there is no entry.
     parts : tuple
         Anything else the result depends on (a place, a seed), as values with a stable ``repr``.
+    disk : bool
+        Also keep the result on disk (when :func:`cache_dir` names a folder). False for
+        anything that holds names: it is then kept in this process's memory only.
+    copy_with : callable
+        How a caller's copy is made (default ``copy.deepcopy``); a cheaper copy that still
+        shares nothing the caller could change, such as ``networkx.DiGraph.copy`` for a graph
+        whose attributes are numbers and strings.
 
     Returns
     -------
     object
-        A copy of the cached result (``copy.deepcopy``), so a caller that changes it changes
-        nobody else's.
+        A copy of the cached result, so a caller that changes it changes nobody else's.
     """
     key = hashlib.sha256(
         json.dumps([name, study_digest(study), code_version(), repr(parts)]).encode()
     ).hexdigest()[:32]
     found, value = _recall(key)
     if found:
-        return copy.deepcopy(value)
-    folder = cache_dir()
+        return copy_with(value)
+    folder = cache_dir() if disk else None
     path = folder / f"{name}-{key}.pickle" if folder else None
     if path is not None and path.is_file():
         try:
@@ -181,7 +192,7 @@ def cached(study, name: str, compute: Callable[[], Any], *, parts: tuple = ()) -
             except OSError:
                 pass  # a read-only or full disk only costs the next run the work again
     _remember(key, value)
-    return copy.deepcopy(value)
+    return copy_with(value)
 
 
 def _copy_of(study):
@@ -194,19 +205,67 @@ def _copy_of(study):
     return fresh
 
 
+#: How long after a file's last change its size and times alone may vouch for its content (see
+#: :func:`study_files_digest`): a file changed within this of being looked at is read again.
+RACY_SECONDS = 2.0
+_FILES: dict = {}
+
+
+def _file_stats(root: Path) -> tuple:
+    """(path, size, mtime, ctime, inode) of every study file under ``root`` (the files the runner hashes)."""
+    from analysis.runner.manifest import _STUDY_SUFFIXES
+
+    if root.is_file():
+        paths = [root]
+    else:
+        paths = [p for p in root.rglob("*")
+                 if p.suffix.lower() in _STUDY_SUFFIXES and not p.name.startswith((".", "~$")) and p.is_file()]
+    out = []
+    for p in sorted(paths):
+        st = p.stat()
+        out.append((str(p), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(out)
+
+
+def study_files_digest(path) -> str:
+    """:func:`analysis.runner.manifest.study_files_hash` of a study folder, read again only when its files changed.
+
+    The files' sizes, modification and change times and inodes are compared with those seen
+    when the hash was last worked out in this process: the same list of files with the same
+    stats is the same content, so a warm kernel need not read every file for every page. As
+    git does for its index, a file last modified within :data:`RACY_SECONDS` of that look is
+    read again anyway (a change in the same clock tick leaves its times as they were).
+    """
+    from analysis.runner.manifest import study_files_hash
+
+    root = Path(path)
+    stats = _file_stats(root)
+    known = _FILES.get(str(root))
+    if known is not None and known[0] == stats:
+        return known[1]
+    looked = time.time_ns()
+    digest = study_files_hash(root)
+    newest = max((mtime for _, _, mtime, _, _ in stats), default=0)
+    if looked - newest > RACY_SECONDS * 1e9 and _file_stats(root) == stats:
+        _FILES[str(root)] = (stats, digest)
+    else:
+        _FILES.pop(str(root), None)
+    return digest
+
+
 def cached_study(path):
     """:func:`analysis.load_study` of ``path``, loaded once per process while its files and the code are unchanged.
 
     Each call returns a copy (tables copied), so one page's changes never reach the next.
-    Kept in memory only: a loaded study holds names.
+    Kept in memory only: a loaded study holds names. Whether the files changed is decided
+    from their stats (:func:`study_files_digest`), so a page costs no reading of the data.
     """
     from analysis.paths import resolve_study_path
-    from analysis.runner.manifest import study_files_hash
     from analysis.study import load_study
 
     resolved = resolve_study_path(path)
     key = "study:" + hashlib.sha256(
-        json.dumps([str(Path(resolved).resolve()), study_files_hash(resolved), code_version()]).encode()
+        json.dumps([str(Path(resolved).resolve()), study_files_digest(resolved), code_version()]).encode()
     ).hexdigest()
     found, study = _recall(key)
     if not found:
@@ -241,3 +300,4 @@ def clear_memory() -> None:
     """Forget every result kept in memory (the disk cache is left as it is)."""
     with _LOCK:
         _MEMORY.clear()
+        _FILES.clear()

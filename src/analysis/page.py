@@ -138,15 +138,16 @@ def figure(fig, caption: str | None = None, *, directory=None, name: str | None 
         return _absent(fig)
     import matplotlib.pyplot as plt
 
-    from analysis.style import alt_text, figure_bytes, figure_html, save_figure
+    from analysis.style import alt_text, figure_bbox, figure_bytes, figure_html, save_figure
 
     finding = finding() if callable(finding) else finding
     if finding:
         fig.alt_text = alt_text(fig, finding)
 
-    png = figure_bytes(fig, "png")
+    bbox = figure_bbox(fig)  # measured once: the page's PNG and the files are cut to the same box
+    png = figure_bytes(fig, "png", bbox=bbox)
     if directory and name:
-        save_figure(fig, directory, name, png=png)
+        save_figure(fig, directory, name, png=png, bbox=bbox)
     out = Html(figure_html(fig, caption, png=png))
     plt.close(fig)
     return out

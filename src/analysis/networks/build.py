@@ -67,12 +67,28 @@ def trust_network(study, place: str, phase: str) -> nx.DiGraph:
     KeyError
         When the place or phase is not in the study.
 
+    Notes
+    -----
+    A page asks for the same network many times (its measures, figures, disclosure plan and
+    comparisons with earlier phases), and a place's three pages of a phase ask for the same
+    ones. It is built once per study content, place, phase and code version and kept in the
+    process's memory (:func:`analysis.cache.cached`, never on disk: it holds names); each
+    call returns its own copy (``DiGraph.copy``), so a caller that changes it changes no other.
+
     References
     ----------
     Varda, D. M., Chandra, A., Stern, S. A. and Lurie, N. (2008). Core dimensions of
     connectivity in public health collaboratives. J. Public Health Management and
     Practice 14(5): E1-E7 (the PARTNER tool's trust and value scores).
     """
+    from analysis.cache import cached
+
+    return cached(study, "trust_network", lambda: _trust_network(study, place, phase),
+                  parts=(str(place), str(phase)), disk=False, copy_with=nx.DiGraph.copy)
+
+
+def _trust_network(study, place: str, phase: str) -> nx.DiGraph:
+    """:func:`trust_network`, built from the tables."""
     if place not in set(study.places["place_id"].astype(str)):
         raise KeyError(f"unknown place {place!r}; the study has {sorted(study.places['place_id'].astype(str))}")
     if phase not in set(study.phases["phase_id"].astype(str)):

@@ -151,10 +151,18 @@ def trust_page_plan(study, place: str, phase: str, threshold: int) -> TrustPageP
         The threshold (:func:`analysis.disclosure.disclosure_threshold`; :func:`analysis.disclosure.page_plan`
         passes it).
     """
+    from analysis.cache import cached
+
     threshold = int(threshold)
 
     @functools.cache
     def plan_of(ph: str) -> TrustPagePlan:
+        # decided once per study content, place, phase, threshold and code version, and kept in
+        # memory (it names organisations): a place's pages, and every phase's place report, share it
+        return cached(study, "trust_page_plan", lambda: decide(ph), parts=(str(place), str(ph), threshold),
+                      disk=False, copy_with=lambda plan: plan)  # frozen: nothing to copy
+
+    def decide(ph: str) -> TrustPagePlan:
         G = trust_network(study, place, ph)
         cells = trust_cells(G, ph)
         forced = []

@@ -18,6 +18,8 @@ __all__ = [
     "ipc_kernel_manager_class",
     "WarmKernel",
     "execute_notebook",
+    "ENGINE_NAME",
+    "save_at_end_engine",
     "study_cache_dir",
     "classify",
 ]
@@ -414,6 +416,61 @@ class WarmKernel:
 # ---------------------------------------------------------------------------------------------
 # One notebook on a warm kernel
 
+#: The papermill engine :func:`execute_notebook` uses (registered on first use).
+ENGINE_NAME = "coordination-save-at-end"
+_ENGINE: list = []
+
+
+def save_at_end_engine():
+    """papermill's nbclient engine, writing the executed notebook once, when execution ends.
+
+    papermill writes the whole notebook (every image so far, validated against the notebook
+    schema) when each cell starts and when it completes: some forty writes of a growing file
+    per page, a few tenths of a second. This engine keeps the notebook in memory and writes
+    it once, in papermill's own ``finally`` (``notebook_complete``), which runs however
+    execution ends: success, a cell's error, a timeout, a dead kernel or an interrupt. So
+    the executed notebook still shows the failing cell, its error and every cell's status.
+    """
+    if _ENGINE:
+        return _ENGINE[0]
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class SaveAtEndManager(NotebookExecutionManager):
+        writing = False
+
+        def save(self, **kwargs):
+            if self.writing:
+                super().save(**kwargs)
+            else:
+                self.last_save_time = self.now()
+
+        def autosave_cell(self):
+            pass
+
+        def notebook_complete(self, **kwargs):
+            self.writing = True
+            super().notebook_complete(**kwargs)
+
+    class SaveAtEndEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False,
+                             autosave_cell_every=30, **kwargs):
+            # as papermill.engines.Engine.execute_notebook, with the manager above
+            nb_man = SaveAtEndManager(nb, output_path=output_path, progress_bar=progress_bar,
+                                      log_output=log_output, autosave_cell_every=autosave_cell_every)
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(ENGINE_NAME, SaveAtEndEngine)
+    _ENGINE.append(SaveAtEndEngine)
+    return SaveAtEndEngine
+
+
 
 def execute_notebook(kernel: WarmKernel, notebook: str, output: Path, parameters: dict,
                      timeout: float | None) -> tuple[str, str]:
@@ -433,6 +490,7 @@ def execute_notebook(kernel: WarmKernel, notebook: str, output: Path, parameters
     from papermill.exceptions import PapermillExecutionError
 
     cwd = str(Path(notebook).parent)
+    save_at_end_engine()
     ok = False
     for attempt in (1, 2):
         try:
@@ -448,7 +506,7 @@ def execute_notebook(kernel: WarmKernel, notebook: str, output: Path, parameters
             papermill.execute_notebook(
                 notebook, str(output), parameters=parameters, kernel_name="python3",
                 progress_bar=False, log_output=False, cwd=cwd, execution_timeout=timeout or None,
-                start_timeout=kernel.start_timeout, km=kernel.km,
+                start_timeout=kernel.start_timeout, km=kernel.km, engine_name=ENGINE_NAME,
             )
             ok = True
             kernel.notebooks_run += 1
