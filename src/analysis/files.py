@@ -8,8 +8,10 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is written: atomic writes alone need none of it
+    import pandas as pd
 
 __all__ = [
     "atomic_write_bytes",
@@ -160,11 +162,15 @@ def restore_cell(value):
 
 
 def _text_columns(df: pd.DataFrame) -> list:
+    import pandas as pd
+
     return [c for c in df.columns if pd.api.types.is_object_dtype(df[c]) or pd.api.types.is_string_dtype(df[c])]
 
 
 def _map_cells(col: pd.Series, f) -> pd.Series:
     """``f`` of every cell, keeping the column's type and its blanks exactly (None stays None)."""
+    import pandas as pd
+
     return pd.Series([f(v) for v in col], index=col.index, dtype=col.dtype, name=col.name)
 
 
@@ -174,6 +180,7 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> neutralise_formulas(pd.DataFrame({"Title": ["=cmd|' /C calc'!A0", "Food"], "Amount": [-5, 10]}))
                      Title  Amount
     0  '=cmd|' /C calc'!A0      -5
@@ -209,6 +216,7 @@ def write_csv_for_people(df: pd.DataFrame, path: str | os.PathLike, encoding: st
     Examples
     --------
     >>> d = Path(tempfile.mkdtemp())
+    >>> import pandas as pd
     >>> df = pd.DataFrame({"title": ["=HYPERLINK('http://x')", "'=quoted", "Plain"], "n": [-5, 0, 7]})
     >>> write_csv_for_people(df, d / "out.csv")
     >>> (d / "out.csv").read_text(encoding="utf-8-sig").splitlines()[1:3]
@@ -223,4 +231,6 @@ def write_csv_for_people(df: pd.DataFrame, path: str | os.PathLike, encoding: st
 def read_csv_from_people(path: str | os.PathLike, encoding: str = "utf-8-sig") -> pd.DataFrame:
     """Read a CSV written by :func:`write_csv_for_people` (or by a person): every value as text,
     blanks as empty strings, neutralised cells restored (:func:`restore_cell`)."""
+    import pandas as pd
+
     return restore_formulas(pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding))

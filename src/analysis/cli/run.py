@@ -47,9 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _progress_bar(quiet: bool):
-    from tqdm import tqdm
-
     def start(total: int):
+        from tqdm import tqdm  # here: a run with nothing to render never shows a bar
+
         return tqdm(total=total, unit="notebook", desc="Rendering", disable=quiet, file=sys.stderr, leave=False)
 
     return start

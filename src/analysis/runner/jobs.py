@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from analysis.disclosure import AUDIENCES
+from analysis.keys import AUDIENCES
 
 __all__ = [
     "AUDIENCES",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from analysis.files import atomic_write_text
@@ -15,6 +17,7 @@ __all__ = [
     "code_hash",
     "study_files_hash",
     "parameters_hash",
+    "FileHashes",
     "Manifest",
 ]
 
@@ -42,16 +45,72 @@ def file_hash(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def files_hash(paths, root: str | os.PathLike) -> str:
+class FileHashes:
+    """:func:`file_hash`, remembered with each file's status, so that an unchanged file is not read again.
+
+    A file's hash is taken again unless its size, modification and change times (in
+    nanoseconds), inode and device are all those remembered. The change time (``st_ctime``)
+    is set by the system on every write and cannot be set back, so a file replaced by another
+    of the same size and modification time (``cp -p``, ``rsync``, ``touch -d``) is read again.
+    A file changed less than :attr:`SETTLED_NS` before it is hashed is not remembered: on a
+    file system whose times are coarse, a second write in the same tick would leave its status
+    as it was (git's "racily clean" files).
+
+    Parameters
+    ----------
+    remembered : dict, optional
+        What an earlier instance's :attr:`seen` held (kept by the runner in its cache).
+    now : callable, optional
+        The clock, in nanoseconds (default :func:`time.time_ns`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ratings.csv"
+    >>> _ = path.write_text("level\\n2\\n")
+    >>> later = lambda: time.time_ns() + 10**10  # ten seconds on: the file has settled
+    >>> first = FileHashes(now=later)
+    >>> first(path) == file_hash(path)
+    True
+    >>> _ = path.write_text("level\\n3\\n")  # one rating changed, same size
+    >>> FileHashes(first.seen, now=later)(path) == file_hash(path)
+    True
+    """
+
+    #: How long after its last change a file's status is trusted to stand for its bytes (2 s, as FAT's times).
+    SETTLED_NS = 2_000_000_000
+
+    def __init__(self, remembered: dict | None = None, now: Callable[[], int] = time.time_ns):
+        self.remembered = remembered if isinstance(remembered, dict) else {}
+        #: ``path -> [size, mtime_ns, ctime_ns, inode, device, hash]`` of every settled file hashed.
+        self.seen: dict[str, list] = {}
+        self.now = now
+
+    def __call__(self, path: str | os.PathLike) -> str:
+        key = os.path.abspath(path)
+        st = os.stat(key)
+        status = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+        old = self.remembered.get(key)
+        if isinstance(old, list) and len(old) == 6 and old[:5] == status and isinstance(old[5], str):
+            digest = old[5]
+        else:
+            digest = file_hash(key)
+        if self.now() - max(st.st_mtime_ns, st.st_ctime_ns) > self.SETTLED_NS:
+            self.seen[key] = [*status, digest]
+        return digest
+
+
+def files_hash(paths, root: str | os.PathLike, hasher: Callable[[Path], str] = file_hash) -> str:
     """One SHA-256 over several files: each file's path relative to ``root`` and its bytes.
 
     Renaming, adding or removing a file changes the hash as much as editing one does.
+    ``hasher`` hashes one file (a :class:`FileHashes` to skip reading unchanged ones).
     """
     digest = hashlib.sha256()
     root = Path(root)
     for path in sorted(Path(p) for p in paths):
         digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
-        digest.update(file_hash(path).encode("ascii") + b"\n")
+        digest.update(hasher(path).encode("ascii") + b"\n")
     return digest.hexdigest()
 
 
@@ -68,20 +127,21 @@ def code_hash(package_dir: str | os.PathLike | None = None) -> str:
     return files_hash(set(paths), root)
 
 
-def study_files_hash(study_path: str | os.PathLike) -> str:
+def study_files_hash(study_path: str | os.PathLike, hasher: Callable[[Path], str] = file_hash) -> str:
     """Hash of a study's raw files (study.yml, CSV, XLSX, ``imports/*.csv``), without loading it.
 
     The runner uses it to recognise a study it has already loaded, so that a rerun with
-    nothing changed never has to parse and validate the tables again.
+    nothing changed never has to parse and validate the tables again; with a
+    :class:`FileHashes` as ``hasher`` it does not even read the files that have not changed.
     """
     root = Path(study_path)
     if root.is_file():  # a single study.xlsx
-        return files_hash([root], root.parent)
+        return files_hash([root], root.parent, hasher)
     paths = [
         p for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in _STUDY_SUFFIXES and not p.name.startswith((".", "~$"))
     ]
-    return files_hash(paths, root)
+    return files_hash(paths, root, hasher)
 
 
 def parameters_hash(parameters: dict) -> str:

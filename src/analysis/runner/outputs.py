@@ -192,7 +192,7 @@ def prepare_key(study_out: Path, record: dict, key_path: Path, *, new_key: bool 
         When the key is missing or differs while pages exist, naming the key file and the
         way out (restore it, or ``--new-key``).
     """
-    from analysis.disclosure import key_fingerprint, read_key
+    from analysis.keys import key_fingerprint, read_key
 
     if new_key and key_path.exists():
         os.replace(key_path, key_path.with_name(f"{key_path.name}.replaced-{time.strftime('%Y%m%dT%H%M%S')}"))

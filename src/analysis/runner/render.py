@@ -9,8 +9,6 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-import pandas as pd
-
 from analysis.files import atomic_write_text
 from analysis.runner.jobs import AUDIENCE_LABELS, CROSS_PLACE_DIR, FAILED_DIR
 from analysis.runner.manifest import Manifest
@@ -286,6 +284,8 @@ def index_orders(study, table, phases: list[str]) -> dict:
         share the better rank; places without a figure have no rank). Plain values only, so a worker can send
         it to the process that writes the pages.
     """
+    import pandas as pd  # here, not at the top: a run with nothing to render imports no pandas
+
     from analysis.shifts.indicators import CORE_INDICATORS, HEADLINE_INDICATORS
 
     places = study.places.set_index(study.places["place_id"].astype(str))

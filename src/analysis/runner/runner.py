@@ -10,8 +10,8 @@ import shutil
 import time
 from pathlib import Path
 
-from analysis.disclosure import KEY_FILE_ENV
 from analysis.files import atomic_write_text
+from analysis.keys import KEY_FILE_ENV, key_file
 from analysis.paths import NOTEBOOKS_DIR, OUTPUTS_DIR, resolve_study_path
 from analysis.runner.gate import INTERNAL_DIR, PublicationGate, public_error
 from analysis.runner.jobs import (
@@ -25,7 +25,7 @@ from analysis.runner.jobs import (
     StudyInfo,
 )
 from analysis.runner.kernels import WARM_MODULES, notebook_imports
-from analysis.runner.manifest import Manifest, code_hash, file_hash, parameters_hash, study_files_hash
+from analysis.runner.manifest import FileHashes, Manifest, code_hash, file_hash, parameters_hash, study_files_hash
 from analysis.runner.outputs import RunLock, check_outputs_name, claim_outputs, prepare_key
 from analysis.runner.render import index_indicators, page_context, write_indexes
 from analysis.runner.worker import execute_job, worker_init
@@ -51,10 +51,11 @@ def _load_cache(path: Path) -> dict:
         return {}
 
 
-def study_info(study_path: Path, cache: dict, code: str) -> StudyInfo:
+def study_info(study_path: Path, cache: dict, code: str, hasher=file_hash) -> StudyInfo:
     """The study's ids, names and fingerprint: from the cache when its files and the code are
-    unchanged, else by loading (and so validating) it."""
-    files = study_files_hash(study_path)
+    unchanged, else by loading (and so validating) it. ``hasher`` hashes one file (a
+    :class:`~analysis.runner.manifest.FileHashes` reads only the files that changed)."""
+    files = study_files_hash(study_path, hasher)
     cached = cache.get("study") or {}
     if cached.get("files") == files and cached.get("code") == code and cached.get("path") == str(study_path):
         return StudyInfo(**cached["info"])
@@ -328,16 +329,15 @@ def run(study="data/example", phases=None, places=None, audience="stakeholder", 
 def _run_locked(study_path, study_out, slug, phases, places, audience, jobs, timeout, force, out, nb_dir, progress,
                 new_key, version, scheduler=None, pdf=False) -> RunReport:
     """The run, once its outputs folder is locked (see :func:`run`)."""
-    from analysis.disclosure import key_file
-
     record = claim_outputs(study_out, study_path)
     internal = study_out / INTERNAL_DIR
     cache_path = internal / CACHE_NAME
     cache = _load_cache(cache_path)
     cache_before = json.dumps(cache, sort_keys=True)
     code = code_hash()
+    hasher = FileHashes(cache.get("file_hashes"))
 
-    info = study_info(study_path, cache, code)
+    info = study_info(study_path, cache, code, hasher)
     key_fp = key_path = None
     if audience == "stakeholder":
         try:
@@ -346,10 +346,11 @@ def _run_locked(study_path, study_out, slug, phases, places, audience, jobs, tim
             raise RunError(str(exc)) from None
         key_fp = prepare_key(study_out, record, key_path, new_key=new_key)
     nb_paths = sorted(p.resolve() for p in nb_dir.glob("*.ipynb"))
-    nb_hashes = {p: file_hash(p) for p in nb_paths}
+    nb_hashes = {p: hasher(p) for p in nb_paths}
     declared = {p: notebook_parameters(p, nb_hashes[p], cache) for p in nb_paths}
     planned = plan_jobs(info, nb_paths, declared, phases=phases, places=places, audience=audience, out=out,
                         code=code, notebook_hashes=nb_hashes, study_out=study_out, key_fingerprint=key_fp)
+    cache["file_hashes"] = hasher.seen
     if json.dumps(cache, sort_keys=True) != cache_before:
         atomic_write_text(cache_path, json.dumps(cache, indent=1, sort_keys=True))
 
@@ -406,11 +407,17 @@ def _pdfs(planned, wanted: bool, gate: PublicationGate) -> tuple[list, list, str
 
 
 def _up_to_date(manifest: Manifest, job: Job) -> bool:
+    """The job's manifest entry is current and every file it made is still there (one listing of its folder)."""
     if not manifest.is_current(job.key, job.hashes):
         return False
     entry = manifest.entries[job.key]
-    return all((Path(job.out_dir) / name).exists() for name in entry.get("outputs", [])) and \
-        (Path(job.out_dir) / f"{job.stem}.html").exists()
+    try:
+        present = set(os.listdir(job.out_dir))
+    except OSError:
+        return False
+    return f"{job.stem}.html" in present and all(
+        name in present if "/" not in name and os.sep not in name else os.path.exists(os.path.join(job.out_dir, name))
+        for name in entry.get("outputs", []))
 
 
 def _run_jobs(todo, info, manifests, jobs, timeout, version, study_out, progress=None, index_phases=(), gate=None,
