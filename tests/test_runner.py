@@ -82,6 +82,29 @@ def test_code_hash_covers_templates(tmp_path):
     assert code_hash(pkg) != h
 
 
+def test_code_hash_covers_every_subpackage_and_its_templates_and_resources(tmp_path):
+    """The package's own code hash reads the whole of src/analysis, not only the runner's folder."""
+    import analysis
+    from analysis.runner import manifest
+
+    assert manifest._PACKAGE_DIR == Path(analysis.__file__).resolve().parent
+    pkg = tmp_path / "analysis"
+    for part in ("networks", "runner/templates/cip", "resources"):
+        (pkg / part).mkdir(parents=True)
+    files = {"__init__.py": "", "networks/measures.py": "x = 1\n", "runner/templates/cip/cip.css": "body{}",
+             "resources/la-predecessors.csv": "code\nE1\n"}
+    for name, text in files.items():
+        (pkg / name).write_text(text)
+    (pkg / "notes.txt").write_text("not code")
+    hashes = {code_hash(pkg)}
+    for name in files:
+        (pkg / name).write_text(files[name] + " ")
+        hashes.add(code_hash(pkg))
+    assert len(hashes) == 1 + len(files)  # each edit, a subpackage's module included, gives a new hash
+    (pkg / "notes.txt").write_text("still not code")
+    assert code_hash(pkg) in hashes
+
+
 def test_parameters_hash_ignores_key_order():
     assert parameters_hash({"a": "1", "b": "2"}) == parameters_hash({"b": "2", "a": "1"})
     assert parameters_hash({"a": "1"}) != parameters_hash({"a": 1})

@@ -59,7 +59,7 @@ __all__ = [
     "cached_study",
     "study_files_digest",
     "RACY_SECONDS",
-    "study_for_page",
+    "copy_study",
     "clear_memory",
 ]
 
@@ -195,7 +195,7 @@ def cached(study, name: str, compute: Callable[[], Any], *, parts: tuple = (), d
     return copy_with(value)
 
 
-def _copy_of(study):
+def copy_study(study):
     """A copy of ``study`` whose tables and settings the caller may change freely; same digest."""
     from analysis.schema import TABLES
 
@@ -272,28 +272,7 @@ def cached_study(path):
         study = load_study(resolved)
         study_digest(study)
         _remember(key, study)
-    return _copy_of(study)
-
-
-def study_for_page(path, audience: str):
-    """The study at ``path`` as a page for ``audience`` shows it: ``for_audience(load_study(path), audience)``.
-
-    Both steps are done once per process for the same study files, code, audience and
-    pseudonym key (:func:`analysis.disclosure.study_key`); each call returns a copy.
-    """
-    from analysis.disclosure import for_audience, study_key
-
-    original = cached_study(path)
-    if audience == "internal":
-        return original
-    key_digest = hashlib.sha256(study_key(original)).hexdigest()
-    memo = "page:" + hashlib.sha256(json.dumps([study_digest(original), audience, key_digest]).encode()).hexdigest()
-    found, page = _recall(memo)
-    if not found:
-        page = for_audience(original, audience)
-        study_digest(page)
-        _remember(memo, page)
-    return _copy_of(page)
+    return copy_study(study)
 
 
 def clear_memory() -> None:

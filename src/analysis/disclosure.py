@@ -61,6 +61,7 @@ __all__ = [
     "pseudonym_map",
     "respondent_pseudonyms",
     "disclosure_threshold",
+    "study_for_page",
     "page_plan",
     # small-cell suppression and escaped tables (analysis.suppression), re-exported
     "suppression_message",
@@ -414,6 +415,23 @@ def disclosure_threshold(study, audience: str | None = None) -> int:
     """
     audience = _check_audience(audience or audience_of(study))
     return int(study.disclosure_threshold) if audience == "stakeholder" else 1
+
+
+def study_for_page(path, audience: str):
+    """The study at ``path`` as a page for ``audience`` shows it: ``for_audience(load_study(path), audience)``.
+
+    Both steps are done once per process for the same study files, code, audience and pseudonym
+    key (:func:`study_key`), through :mod:`analysis.cache` (in memory only: the result holds
+    names); each call returns a copy the caller may change.
+    """
+    from analysis.cache import cached, cached_study, copy_study
+
+    original = cached_study(path)
+    if audience == "internal":
+        return original
+    key_digest = hashlib.sha256(study_key(original)).hexdigest()
+    return cached(original, "page-study", lambda: for_audience(original, audience), parts=(audience, key_digest),
+                  disk=False, copy_with=copy_study)
 
 
 def page_plan(study, place: str, phase: str, threshold: int | None = None):

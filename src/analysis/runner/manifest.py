@@ -21,7 +21,10 @@ __all__ = [
     "Manifest",
 ]
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+#: The package's root, ``src/analysis`` (this module is in its ``runner`` subpackage).
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+#: Folders whose every file is part of the code (page templates, shipped tables such as the ONS lookups).
+_CODE_DATA_FOLDERS = {"templates", "resources"}
 #: Study files that make up a study's data (the loader reads nothing else).
 _STUDY_SUFFIXES = {".csv", ".xlsx", ".yml", ".yaml"}
 
@@ -115,15 +118,15 @@ def files_hash(paths, root: str | os.PathLike, hasher: Callable[[Path], str] = f
 
 
 def code_hash(package_dir: str | os.PathLike | None = None) -> str:
-    """Hash of the package's code: every ``*.py`` under ``src/analysis`` and every template file.
+    """Hash of the package's code: every ``*.py`` under ``src/analysis`` (subpackages included) and
+    every file of its ``templates`` and ``resources`` folders.
 
-    A change to any of them (a metric, the loader, the page template) renders pages again.
+    A change to any of them (a metric, the loader, the page template, a shipped lookup table)
+    renders pages again.
     """
     root = Path(package_dir) if package_dir else _PACKAGE_DIR
-    paths = [p for p in root.rglob("*.py") if "__pycache__" not in p.parts]
-    templates = root / "templates"
-    if templates.is_dir():
-        paths += [p for p in templates.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    paths = [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+             and (p.suffix == ".py" or _CODE_DATA_FOLDERS & set(p.relative_to(root).parts[:-1]))]
     return files_hash(set(paths), root)
 
 
