@@ -144,7 +144,8 @@ def test_notebook_is_clean_and_thin():
         source = "".join(cell["source"])
         assert not cell.get("outputs") and cell.get("execution_count") is None
         assert "def " not in source and "class " not in source
-    assert "for_audience" in "".join("".join(c["source"]) for c in code)
+    # the page shows the study as its audience may see it (analysis.disclosure.study_for_page applies for_audience)
+    assert "s = study_for_page(study, audience)" in "".join("".join(c["source"]) for c in code)
 
 
 @pytest.mark.slow

@@ -109,7 +109,9 @@ def _trust_network(study, place: str, phase: str) -> nx.DiGraph:
             responded=org in answered,
         )
     rel = study.relationships
-    rel = rel.loc[(rel["phase_id"] == phase) & (rel["level"].fillna(0).astype(int) >= min_level)]
+    here = orgs["org_id"].astype(str)  # only this place's ratings: a national study has hundreds of places
+    rel = rel.loc[(rel["phase_id"] == phase) & (rel["level"].fillna(0).astype(int) >= min_level)
+                  & rel["org_id"].astype(str).isin(here) & rel["partner_id"].astype(str).isin(here)]
     for row in rel.to_dict("records"):
         u, v = str(row["org_id"]), str(row["partner_id"])
         if u not in G or v not in G or u == v:
