@@ -108,10 +108,10 @@ def _trust_network(study, place: str, phase: str) -> nx.DiGraph:
             size=as_text(row.size),
             responded=org in answered,
         )
-    rel = study.relationships
-    here = orgs["org_id"].astype(str)  # only this place's ratings: a national study has hundreds of places
-    rel = rel.loc[(rel["phase_id"] == phase) & (rel["level"].fillna(0).astype(int) >= min_level)
-                  & rel["org_id"].astype(str).isin(here) & rel["partner_id"].astype(str).isin(here)]
+    rel = _ratings_by_place(study).get(place)  # only this place's ratings: a national study has hundreds
+    if rel is None:
+        rel = study.relationships.iloc[:0]
+    rel = rel.loc[(rel["phase_id"] == phase) & (rel["level"].fillna(0).astype(int) >= min_level)]
     for row in rel.to_dict("records"):
         u, v = str(row["org_id"]), str(row["partner_id"])
         if u not in G or v not in G or u == v:
@@ -126,3 +126,21 @@ def _trust_network(study, place: str, phase: str) -> nx.DiGraph:
             **attrs,
         )
     return G
+
+
+def _ratings_by_place(study) -> dict:
+    """The study's ratings between two organisations of the same place, split by that place (file order
+    kept), worked out once per study content and code version and kept in memory (they hold names)."""
+    from analysis.cache import cached
+
+    def split():
+        rel = study.relationships
+        place_of = dict(zip(study.organisations["org_id"].astype(str), study.organisations["place_id"].astype(str),
+                            strict=True))
+        rater = rel["org_id"].astype(str).map(place_of)
+        rated = rel["partner_id"].astype(str).map(place_of)
+        same = rel.loc[rater.notna() & (rater == rated)]
+        return {str(place): rows for place, rows in same.groupby(rater[same.index], sort=False)}
+
+    return cached(study, "ratings_by_place", split, disk=False, copy_with=lambda found: found)
+
